@@ -1,0 +1,28 @@
+"""minigrad: reverse-mode autodiff for numbers and numpy arrays, small enough to read.
+
+>>> import minigrad as mg
+>>> x = mg.Value(3.0)
+>>> y = x * x + 2 * x
+>>> y.backward(); x.grad
+8.0
+"""
+
+from minigrad.value import Value  # noqa: I001  (Value first: the engine and ops build on it)
+from minigrad.engine import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from minigrad.ops import (
+    abs, clip, concat, cos, exp, leaky_relu, log, log_softmax, logsumexp, matmul, maximum, mean,
+    minimum, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, stack, sum, tanh, transpose,
+    where,
+)
+from minigrad.autodiff import grad, hessian, jacobian, value_and_grad
+from minigrad.gradcheck import GradcheckError, gradcheck
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "grad", "value_and_grad", "jacobian", "hessian", "gradcheck", "GradcheckError",
+    "abs", "clip", "concat", "cos", "exp", "leaky_relu", "log", "log_softmax", "logsumexp",
+    "matmul", "maximum", "mean", "minimum", "relu", "reshape", "sigmoid", "sin", "softmax",
+    "softplus", "sqrt", "stack", "sum", "tanh", "transpose", "where",
+]

@@ -1,0 +1,79 @@
+"""Matrix product `x @ y` with numpy's rules: 1-d vectors, 2-d matrices, and stacks of matrices
+whose leading (batch) axes broadcast.
+
+For 2-d and batched inputs: gx = g @ y^T and gy = x^T @ g (^T swaps the last two axes). A 1-d
+input is a row (left) or a column (right) vector that numpy drops from the result again, so its
+rules put that axis back first. Batch axes that were broadcast are summed by the engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.engine import apply
+from minigrad.ops.registry import Domain, Op, data_of, register
+
+
+def _check(x, y):
+    sx, sy = np.shape(x), np.shape(y)
+    if not sx or not sy:
+        raise ValueError(f"matmul needs arrays of at least 1 dimension, got shapes {sx} and {sy}")
+    kx = sx[-1]
+    ky = sy[-2] if len(sy) > 1 else sy[0]
+    if kx != ky:
+        raise ValueError(
+            f"matmul: shapes {sx} and {sy} are not aligned: the left's last axis has {kx} "
+            f"entries, the right's {'second-to-last' if len(sy) > 1 else 'only'} axis has {ky}"
+        )
+    try:
+        np.broadcast_shapes(sx[:-2], sy[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: the batch axes of shapes {sx} and {sy} do not broadcast"
+        ) from None
+
+
+def _matmul(x, y):
+    _check(x, y)
+    return np.matmul(x, y)
+
+
+def _mT(x):
+    """Swap the last two axes."""
+    n = np.ndim(data_of(x))
+    return transpose(x, *range(n - 2), n - 1, n - 2)
+
+
+def _grad_left(g, out, x, y):
+    nx, ny = np.ndim(data_of(x)), np.ndim(data_of(y))
+    if ny == 1:  # out[..., i] = sum_k x[..., i, k] y[k]
+        return g * y if nx == 1 else unsqueeze(g, -1) * y
+    if nx == 1:  # out[..., j] = sum_k x[k] y[..., k, j]
+        return getitem(matmul(y, unsqueeze(g, -1)), (Ellipsis, 0))
+    return matmul(g, _mT(y))
+
+
+def _grad_right(g, out, x, y):
+    nx, ny = np.ndim(data_of(x)), np.ndim(data_of(y))
+    if nx == 1:
+        return g * x if ny == 1 else unsqueeze(x, -1) * unsqueeze(g, -2)
+    if ny == 1:
+        return getitem(matmul(_mT(x), unsqueeze(g, -1)), (Ellipsis, 0))
+    return matmul(_mT(x), g)
+
+
+@register("matmul", Domain("matmul"))
+class MatMul(Op):
+    """x @ y.  Gradient: gx = g @ y^T, gy = x^T @ g (with 1-d and batch axes handled)."""
+
+    name = "matmul"
+    forward = staticmethod(_matmul)
+    grads = (_grad_left, _grad_right)
+
+
+def matmul(x, y):
+    """Matrix product x @ y, with numpy's rules for 1-d and batched inputs."""
+    return apply(MatMul, x, y)
+
+
+from minigrad.ops.shape import getitem, transpose, unsqueeze  # noqa: E402

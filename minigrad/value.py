@@ -1,0 +1,270 @@
+"""The `Value`: one type for single numbers and numpy arrays, recording how it was made.
+
+A Value holds `data` (a Python float for a single number, a numpy array otherwise), `grad`
+(None until backward reaches it, then the same shape and dtype as `data`), and the record of the
+operation that made it: `op` (its name) and `parents` (its inputs, in order, repeated when an
+input was used twice). Operator methods only forward to the ops in `minigrad.ops`; the math lives
+there and the graph walk lives in `minigrad.engine`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def to_data(x: Any, what: str = "Value") -> float | np.ndarray:
+    """Turn user input into Value data: a Python float, or a float numpy array.
+
+    Python/numpy ints, bools and floats of any kind become a Python float; lists and arrays become
+    arrays (float32 and float16 are kept, every other real type becomes float64). Complex numbers,
+    strings, objects, None and ragged lists raise an error that names what was given.
+    """
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, np.generic):
+        return float(x)  # Python bool, int, float (numpy scalars keep their dtype below)
+    if isinstance(x, np.ndarray):
+        arr = x
+    elif isinstance(x, np.generic):
+        arr = np.asarray(x)
+    elif isinstance(x, (list, tuple)):
+        try:
+            arr = np.array(x)
+        except ValueError as err:
+            raise ValueError(
+                f"{what}: cannot make an array from a ragged (inhomogeneous) nested sequence: "
+                f"{_short(x)}"
+            ) from err
+    elif isinstance(x, Value):
+        return x.data
+    else:
+        raise TypeError(
+            f"{what}: expected a number, a list or a numpy array, got {type(x).__name__}: "
+            f"{_short(x)}"
+        )
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr
+    if kind in "biu":
+        return arr.astype(np.float64)
+    if kind == "c":
+        raise TypeError(f"{what}: complex data is not supported (got dtype {arr.dtype})")
+    raise TypeError(
+        f"{what}: expected numbers, got an array of dtype {arr.dtype} (from {_short(x)})"
+    )
+
+
+def _short(x: Any, limit: int = 60) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _fmt(x: Any) -> str:
+    """A compact text for a float or an array, used by repr."""
+    if x is None:
+        return "None"
+    if type(x) is float or isinstance(x, Value):
+        return repr(x)
+    if x.size <= 6:
+        return np.array2string(x, precision=4, separator=", ")
+    return f"array(shape={x.shape}, dtype={x.dtype})"
+
+
+class Value:
+    """A number or an array that remembers how it was computed, so gradients can flow back.
+
+    >>> a = Value(2.0); b = a * a + 1.0
+    >>> b.backward(); a.grad
+    4.0
+    """
+
+    # __slots__ keeps each node small and its attribute access fast (the scalar engine makes
+    # tens of thousands of them per training step). __weakref__ lets tools watch nodes.
+    __slots__ = ("data", "grad", "requires_grad", "label", "parents", "_op", "_params",
+                 "__weakref__")
+
+    # Tell numpy to step aside: `array * value` and `np.float64(2) * value` then call our
+    # reflected methods and are recorded, instead of numpy turning the Value into an array.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None):
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"Value: label must be a string or None, got {type(label).__name__}")
+        self.data = to_data(data)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self.parents: tuple[Value, ...] = ()
+        self._op = None
+        self._params = None
+
+    # ----- attributes -------------------------------------------------------------------
+    @property
+    def op(self) -> str:
+        """The name of the op that made this Value ('' for a leaf)."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._op is None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return () if type(self.data) is float else self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return 0 if type(self.data) is float else self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return 1 if type(self.data) is float else self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return _FLOAT64 if type(self.data) is float else self.data.dtype
+
+    @property
+    def T(self) -> Value:
+        return ops.transpose(self)
+
+    def item(self) -> float:
+        if type(self.data) is float:
+            return self.data
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a one-element Value has an item, shape is {self.shape}")
+        return float(self.data.reshape(()))
+
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (shared, not copied, for array Values)."""
+        return np.asarray(self.data)
+
+    def detach(self) -> Value:
+        """A new leaf holding the same data, cut off from the graph (requires_grad=False)."""
+        return Value(self.data, requires_grad=False, label=self.label)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Fill in `.grad` of every Value this one depends on (reverse-mode autodiff)."""
+        engine.backward(self, gradient, create_graph=create_graph)
+
+    def requires_grad_(self, flag: bool = True) -> Value:
+        self.requires_grad = bool(flag)
+        return self
+
+    def __repr__(self) -> str:
+        if type(self.data) is float or self.data.size <= 6:
+            text = f"Value(data={_fmt(self.data)}, grad={_fmt(self.grad)}"
+            if self.dtype != _FLOAT64:
+                text += f", dtype={self.dtype}"
+        else:
+            grad = "None" if self.grad is None else "set"
+            text = f"Value(shape={self.shape}, dtype={self.dtype}, grad={grad}"
+        if self._op is not None:
+            text += f", op={self.op!r}"
+        if self.label:
+            text += f", label={self.label!r}"
+        return text + ")"
+
+    # ----- numpy and Python protocols ---------------------------------------------------
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        arr = np.asarray(self.data, dtype=dtype)
+        return arr.copy() if copy else arr
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a Value of shape {self.shape} is ambiguous; use .data.any() "
+                "or .data.all()"
+            )
+        return bool(self.item())
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d (scalar) Value")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d (scalar) Value")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    # Values hash by identity (as graph nodes), even though == compares data as numpy does.
+    __hash__ = object.__hash__
+
+    # ----- arithmetic: each method forwards to its op --------------------------------------
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.sub(self, other)
+    def __rsub__(self, other): return ops.sub(other, self)
+    def __mul__(self, other): return ops.mul(self, other)
+    def __rmul__(self, other): return ops.mul(other, self)
+    def __truediv__(self, other): return ops.div(self, other)
+    def __rtruediv__(self, other): return ops.div(other, self)
+    def __pow__(self, other): return ops.pow(self, other)
+    def __rpow__(self, other): return ops.pow(other, self)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __neg__(self): return ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return ops.abs(self)
+
+    # Comparisons give plain booleans (bool or bool array) and record nothing.
+    def __lt__(self, other): return self.data < _raw(other)
+    def __le__(self, other): return self.data <= _raw(other)
+    def __gt__(self, other): return self.data > _raw(other)
+    def __ge__(self, other): return self.data >= _raw(other)
+    def __eq__(self, other): return self.data == _raw(other)
+    def __ne__(self, other): return self.data != _raw(other)
+
+    def __getitem__(self, index): return ops.getitem(self, index)
+
+    # ----- elementwise ---------------------------------------------------------------------
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def sqrt(self): return ops.sqrt(self)
+    def abs(self): return ops.abs(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def leaky_relu(self, slope=0.01): return ops.leaky_relu(self, slope)
+    def softplus(self): return ops.softplus(self)
+    def sin(self): return ops.sin(self)
+    def cos(self): return ops.cos(self)
+    def clip(self, lo=None, hi=None): return ops.clip(self, lo, hi)
+
+    # ----- reductions ----------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
+    def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
+    def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
+    def softmax(self, axis=-1): return ops.softmax(self, axis)
+    def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
+
+    # ----- shape ---------------------------------------------------------------------------
+    def reshape(self, *shape): return ops.reshape(self, *shape)
+    def transpose(self, *axes): return ops.transpose(self, *axes)
+    def flatten(self): return ops.reshape(self, -1)
+    def squeeze(self, axis=None): return ops.squeeze(self, axis)
+    def unsqueeze(self, axis): return ops.unsqueeze(self, axis)
+    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
+
+
+# Imported last: the ops and the engine need the Value class defined above.
+from minigrad import engine, ops  # noqa: E402
