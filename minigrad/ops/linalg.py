@@ -17,19 +17,19 @@ from minigrad.ops.registry import Domain, Op, data_of, register
 def _check(x, y):
     sx, sy = np.shape(x), np.shape(y)
     if not sx or not sy:
-        raise ValueError(f"matmul needs arrays of at least 1 dimension, got shapes {sx} and {sy}")
+        raise ValueError(f"needs arrays of at least 1 dimension, got shapes {sx} and {sy}")
     kx = sx[-1]
     ky = sy[-2] if len(sy) > 1 else sy[0]
     if kx != ky:
         raise ValueError(
-            f"matmul: shapes {sx} and {sy} are not aligned: the left's last axis has {kx} "
+            f"shapes {sx} and {sy} are not aligned: the left's last axis has {kx} "
             f"entries, the right's {'second-to-last' if len(sy) > 1 else 'only'} axis has {ky}"
         )
     try:
         np.broadcast_shapes(sx[:-2], sy[:-2])
     except ValueError:
         raise ValueError(
-            f"matmul: the batch axes of shapes {sx} and {sy} do not broadcast"
+            f"the batch axes of shapes {sx} and {sy} do not broadcast"
         ) from None
 
 
