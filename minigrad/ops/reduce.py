@@ -112,7 +112,8 @@ def _logsumexp(x, axis, keepdims):
     # log(sum(e**x)) = m + log(sum(e**(x - m))) with m the max: nothing overflows.
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # a row of only -inf: log(0) = -inf, as for log
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=_axes(axis, np.ndim(x)))
 
 
