@@ -151,6 +151,8 @@ def _check_finite(result: Any, op: Any, params: Any, inputs: Sequence[Any], wher
         return
     bad = "NaN" if np.any(np.isnan(data)) else "Inf"
     label = f" (label {node.label!r})" if node is not None and node.label else ""
+    named = [repr(x.label) for x in inputs if isinstance(x, Value) and x.label]
+    label += f" on input {', '.join(named)}" if named else ""
     shapes = _shapes(x.data if isinstance(x, Value) else x for x in inputs)
     detail = f" with {params}" if params else ""
     raise FloatingPointError(
