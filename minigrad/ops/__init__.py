@@ -19,6 +19,7 @@ from minigrad.ops.elementwise import (
     where,
 )
 from minigrad.ops.linalg import matmul
+from minigrad.ops.loss import softmax_cross_entropy
 from minigrad.ops.reduce import logsumexp, max, mean, min, sum, var
 from minigrad.ops.registry import REGISTRY, Domain, Op, register
 from minigrad.ops.shape import (

@@ -1,0 +1,29 @@
+"""Neural networks on the engine.
+
+Single-number granularity (micrograd-compatible, every weight its own Value): `Neuron`,
+`Layer`, `MLP`. Array granularity (a batch per operation, for real training): `Linear`,
+`Sequential`, the activation modules and `Dropout`. `init` fills weights; `Module` is the base.
+"""
+
+from minigrad.nn import init
+from minigrad.nn.layers import (
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from minigrad.nn.module import Module
+from minigrad.nn.neurons import MLP, Layer, Neuron
+
+__all__ = [
+    "Module", "Neuron", "Layer", "MLP", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid",
+    "Identity", "Softplus", "LeakyReLU", "Softmax", "LogSoftmax", "Flatten", "Dropout", "init",
+]

@@ -1,0 +1,233 @@
+"""Networks at array granularity: `Linear`, `Sequential`, activation modules and `Dropout`.
+
+These work on a whole batch at once (one numpy operation per layer), which is how real training
+runs. A numpy array given to a module is a constant: no gradient is computed for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.nn.module import Module
+from minigrad.random import RandomLike, get_generator
+from minigrad.value import Value
+
+
+class Linear(Module):
+    """Fully connected layer: y = x @ W.T + b, with W of shape (nout, nin) as in PyTorch.
+
+    Gradient: dL/dW = g.T @ x, dL/db = g summed over the batch, dL/dx = g @ W.
+
+    By default W and b are drawn from U(-1/sqrt(nin), 1/sqrt(nin)) (PyTorch's default);
+    `init=` takes a `minigrad.nn.init` function for W (b then starts at 0). `dtype=np.float32`
+    makes a float32 layer; a numpy input of another float type is converted to it.
+
+    >>> layer = Linear(3, 2)
+    >>> layer(np.ones((5, 3))).shape
+    (5, 2)
+    """
+
+    def __init__(self, nin: int, nout: int, bias: bool = True, dtype: Any = np.float64,
+                 init: Callable | None = None, rng: RandomLike = None) -> None:
+        super().__init__()
+        for what, n in (("nin", nin), ("nout", nout)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Linear: {what} must be a positive integer, got {n!r}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be a float type, got {dtype}")
+        self.in_features, self.out_features = int(nin), int(nout)
+        gen = get_generator(rng)
+        bound = 1.0 / math.sqrt(nin)
+        if init is None:
+            weight = gen.uniform(-bound, bound, size=(nout, nin)).astype(dtype)
+        else:
+            weight = init(Value(np.zeros((nout, nin), dtype=dtype)), rng=gen).data
+        self.weight = Value(weight, label="weight")
+        if bias:
+            b = gen.uniform(-bound, bound, size=nout) if init is None else np.zeros(nout)
+            self.bias: Value | None = Value(b.astype(dtype), label="bias")
+        else:
+            self.bias = None
+
+    def forward(self, x: Any) -> Value:
+        w = self.weight
+        if type(x) is np.ndarray:
+            if x.dtype != w.data.dtype:
+                x = x.astype(w.data.dtype)
+        elif not isinstance(x, Value):
+            x = np.asarray(x, dtype=w.data.dtype)
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(
+                f"Linear({self.in_features}, {self.out_features}) expects inputs whose last axis "
+                f"has {self.in_features} entries, got shape {x.shape}"
+            )
+        out = x @ w.T
+        return out if self.bias is None else out + self.bias
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Sequential(Module):
+    """Modules applied one after another: Sequential(a, b, c)(x) = c(b(a(x))).
+
+    Parameters are named by position, as in PyTorch: '0.weight', '0.bias', '2.weight', ...
+
+    >>> model = Sequential(Linear(4, 8), ReLU(), Linear(8, 3))
+    >>> [name for name, _ in model.named_parameters()]
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(
+                    f"Sequential: item {i} is a {type(m).__name__}, not a Module (did you pass a "
+                    "class instead of an instance, e.g. ReLU instead of ReLU()?)"
+                )
+        self._layers = list(modules)
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        for i, m in enumerate(self._layers):
+            yield str(i), m
+
+    def forward(self, x: Any) -> Any:
+        for m in self._layers:
+            x = m(x)
+        return x
+
+    def append(self, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
+        self._layers.append(module)
+        return self
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return Sequential(*self._layers[i])
+        return self._layers[i]
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._layers)
+
+
+class ReLU(Module):
+    """max(x, 0).  Gradient: 1 where x > 0, else 0."""
+
+    def forward(self, x: Any) -> Value:
+        return ops.relu(x)
+
+
+class Tanh(Module):
+    """tanh(x).  Gradient: 1 - tanh(x)**2."""
+
+    def forward(self, x: Any) -> Value:
+        return ops.tanh(x)
+
+
+class Sigmoid(Module):
+    """1 / (1 + e**-x).  Gradient: s * (1 - s)."""
+
+    def forward(self, x: Any) -> Value:
+        return ops.sigmoid(x)
+
+
+class Identity(Module):
+    """x, unchanged.  Gradient: 1."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Softplus(Module):
+    """log(1 + e**x), a smooth ReLU.  Gradient: sigmoid(x)."""
+
+    def forward(self, x: Any) -> Value:
+        return ops.softplus(x)
+
+
+class LeakyReLU(Module):
+    """x if x > 0 else slope * x.  Gradient: 1 or slope."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Any) -> Value:
+        return ops.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(Module):
+    """e**x / sum(e**x) along `axis` (PyTorch's `dim=` also accepted).
+    Gradient: s * (g - sum(g * s))."""
+
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
+        super().__init__()
+        self.axis = int(dim if dim is not None else axis)
+
+    def forward(self, x: Any) -> Value:
+        return ops.softmax(x, self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Softmax):
+    """x - logsumexp(x) along `axis`, stable.  Gradient: g - softmax(x) * sum(g)."""
+
+    def forward(self, x: Any) -> Value:
+        return ops.log_softmax(x, self.axis)
+
+
+class Flatten(Module):
+    """Reshape (n, d1, d2, ...) to (n, d1 * d2 * ...).  Gradient: reshaped back."""
+
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Value):
+            return x.reshape(x.shape[0], -1)
+        x = np.asarray(x)
+        return x.reshape(x.shape[0], -1)
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each entry with probability p and scale the rest by
+    1 / (1 - p), so the expected output equals the input; in eval mode, the identity.
+    Gradient: the same mask times g.
+    """
+
+    def __init__(self, p: float = 0.5, rng: RandomLike = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = rng if rng is None else get_generator(rng)
+
+    def forward(self, x: Any) -> Any:
+        if not self.training or self.p == 0.0:
+            return x
+        data = x.data if isinstance(x, Value) else np.asarray(x)
+        shape = np.shape(data)
+        dtype = data.dtype if isinstance(data, np.ndarray) else np.dtype(np.float64)
+        if self.p == 1.0:
+            mask = np.zeros(shape, dtype=dtype)
+        else:
+            keep = get_generator(self.rng).random(shape) >= self.p
+            mask = keep.astype(dtype) / dtype.type(1.0 - self.p)
+        return x * (float(mask) if not shape else mask)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,85 @@
+"""Fused loss ops: softmax cross-entropy against integer class labels, as one node.
+
+Composed from log_softmax and indexing it takes three nodes and a scatter in backward; fused it
+is one node whose gradient is the textbook "softmax minus one-hot".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.engine import apply
+from minigrad.ops.registry import Domain, Op, data_of, register
+
+
+def _picked(x, labels):
+    """x[..., labels]: the entry of each row at its label."""
+    return np.take_along_axis(x, labels[..., None], axis=-1)[..., 0]
+
+
+def _forward(x, labels):
+    shifted = x - np.max(x, axis=-1, keepdims=True)  # e**shifted <= 1: no overflow
+    return np.log(np.sum(np.exp(shifted), axis=-1)) - _picked(shifted, labels)
+
+
+def _one_hot(labels, like):
+    out = np.zeros(np.shape(like), dtype=np.result_type(like))
+    np.put_along_axis(out, labels[..., None], 1.0, axis=-1)
+    return out
+
+
+def _grad_logits(g, out, x, labels):
+    if type(x) is np.ndarray and type(g) is np.ndarray:
+        # The usual backward, in place on one fresh array: (softmax(x) - onehot) * g.
+        p = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        p /= np.sum(p, axis=-1, keepdims=True)
+        np.put_along_axis(p, labels[..., None], _picked(p, labels)[..., None] - 1, axis=-1)
+        p *= g[..., None]
+        return p
+    # On Values (create_graph): the same formula, recorded, so it can be differentiated again.
+    return unsqueeze(g, -1) * (softmax(x, -1) - _one_hot(labels, data_of(x)))
+
+
+@register("softmax_cross_entropy", Domain("softmax_cross_entropy"))
+class SoftmaxCrossEntropy(Op):
+    """Per row: logsumexp(x) - x[label] = -log softmax(x)[label].
+    Gradient: gx = g * (softmax(x) - onehot(label))."""
+
+    name = "softmax_cross_entropy"
+    forward = staticmethod(_forward)
+    grads = (_grad_logits,)
+
+    @classmethod
+    def describe(cls, params):
+        return cls.name
+
+
+def softmax_cross_entropy(logits, labels):
+    """-log softmax(logits)[label] for each row of `logits` (shape (..., C)), one loss per row.
+
+    `labels` holds integer classes in [0, C) with shape logits.shape[:-1].
+    """
+    x = data_of(logits)
+    shape = np.shape(x)
+    if len(shape) == 0:
+        raise ValueError("softmax_cross_entropy: logits must have a class axis, got a scalar")
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"softmax_cross_entropy: labels must be integers, got dtype {labels.dtype}"
+        )
+    if labels.shape != shape[:-1]:
+        raise ValueError(
+            f"softmax_cross_entropy: logits of shape {shape} need labels of shape {shape[:-1]}, "
+            f"got {labels.shape}"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= shape[-1]):
+        raise ValueError(
+            f"softmax_cross_entropy: labels must lie in [0, {shape[-1]}), got values from "
+            f"{labels.min()} to {labels.max()}"
+        )
+    return apply(SoftmaxCrossEntropy, logits, labels=labels.astype(np.intp, copy=False))
+
+
+from minigrad.ops.shape import unsqueeze  # noqa: E402
+from minigrad.ops.softmax import softmax  # noqa: E402
