@@ -382,6 +382,16 @@ def matmul_case(draw, name: str, domain: Domain) -> Case:
     return Case([x, y], lambda x, y: ops.matmul(x, y), "matmul")
 
 
+@st.composite
+def softmax_cross_entropy_case(draw, name: str, domain: Domain) -> Case:
+    """Logits of shape (..., C) and integer labels in [0, C) of shape (...)."""
+    shape = draw(shapes(min_dims=1))
+    labels = draw(hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, shape[-1] - 1)))
+    x = draw(domain_input(domain, 0, shape, 1, allow_float=False))
+    return Case([x], lambda x: ops.softmax_cross_entropy(x, labels),
+                f"softmax_cross_entropy(labels={labels!r})")
+
+
 CASE_BUILDERS: dict[str, Callable[[str, Domain], st.SearchStrategy[Case]]] = {
     "unary": unary_case,
     "binary": binary_case,
@@ -398,6 +408,7 @@ CASE_BUILDERS: dict[str, Callable[[str, Domain], st.SearchStrategy[Case]]] = {
     "concat": concat_case,
     "stack": stack_case,
     "matmul": matmul_case,
+    "softmax_cross_entropy": softmax_cross_entropy_case,
 }
 
 

@@ -41,6 +41,6 @@ __all__ = [
     "cos", "clip", "maximum", "minimum", "where",
     "sum", "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax",
     "reshape", "transpose", "squeeze", "unsqueeze", "broadcast_to", "getitem", "scatter_add",
-    "concat", "stack", "matmul",
+    "concat", "stack", "matmul", "softmax_cross_entropy",
     "REGISTRY", "Domain", "Op", "register",
 ]
