@@ -281,3 +281,86 @@ def test_concat_of_nothing_and_of_a_single_array_are_explained():
         mg.concat([])
     with pytest.raises(TypeError, match="stack.*list or tuple"):
         mg.stack(Value(np.ones((2, 2))))
+
+
+# ----- networks: layers and losses -------------------------------------------------------------
+@needs_nn
+@pytest.mark.parametrize(
+    "x", [np.ones((3, 5)), Value(np.ones((3, 5))), np.ones(5), [1.0, 2.0, 3.0, 4.0, 5.0]],
+    ids=["array", "Value", "1-d", "list"],
+)
+def test_linear_given_the_wrong_number_of_features_says_what_it_expected(x):
+    from minigrad import nn
+
+    with pytest.raises(ValueError) as info:
+        nn.Linear(4, 8)(x)
+    message = str(info.value)
+    assert "Linear(4, 8)" in message and "4 entries" in message
+    assert "(5,)" in message or "(3, 5)" in message
+
+
+@needs_nn
+def test_neuron_and_mlp_given_the_wrong_number_of_inputs_say_so():
+    from minigrad import nn
+
+    with pytest.raises(ValueError, match="expects 2 inputs, got 3"):
+        nn.Neuron(2)([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="expects 2 inputs, got 3"):
+        nn.MLP(2, [3, 1])([1.0, 2.0, 3.0])
+
+
+@needs_nn
+@pytest.mark.parametrize("p", [1.0, -0.1, 1.5, float("nan"), float("inf")])
+def test_dropout_probability_outside_zero_to_one_is_refused(p):
+    from minigrad import nn
+
+    with pytest.raises(ValueError, match=r"Dropout: p must be a probability in \[0, 1\)"):
+        nn.Dropout(p)
+
+
+@needs_nn
+@pytest.mark.parametrize("p", [0.0, 0.5, 0.999])
+def test_dropout_probability_inside_the_range_is_accepted(p):
+    from minigrad import nn
+
+    assert nn.Dropout(p).p == p
+
+
+LOSS_CASES = [
+    ("mse_loss", (4, 1), (4,)), ("l1_loss", (4,), (4, 1)), ("sse_loss", (2, 3), (3, 2)),
+    ("huber_loss", (5,), (4,)), ("binary_cross_entropy", (4, 1), (4,)),
+    ("binary_cross_entropy_with_logits", (4,), (4, 1)), ("hinge_loss", (4, 1), (4,)),
+    ("cross_entropy", (4, 3), (4, 2)),
+]
+
+
+@needs_losses
+@pytest.mark.parametrize("name, pred_shape, target_shape", LOSS_CASES,
+                         ids=[c[0] for c in LOSS_CASES])
+def test_loss_with_mismatched_prediction_and_target_names_both_shapes(name, pred_shape,
+                                                                      target_shape):
+    from minigrad import losses
+
+    pred = Value(np.full(pred_shape, 0.5))
+    target = np.ones(target_shape)
+    with pytest.raises(ValueError) as info:
+        getattr(losses, name)(pred, target)
+    message = str(info.value)
+    assert message.startswith(name + ":"), message
+    assert str(pred_shape) in message and str(target_shape) in message
+
+
+@needs_losses
+def test_cross_entropy_label_out_of_range_names_the_range():
+    from minigrad import losses
+
+    with pytest.raises(ValueError, match=r"\[0, 3\).*3"):
+        losses.cross_entropy(Value(np.zeros((4, 3))), np.array([0, 1, 2, 3]))
+
+
+@needs_losses
+def test_loss_with_an_unknown_reduction_lists_the_valid_ones():
+    from minigrad import losses
+
+    with pytest.raises(ValueError, match="'mean', 'sum' or 'none'.*'avg'"):
+        losses.mse_loss(Value(np.ones(2)), np.ones(2), reduction="avg")

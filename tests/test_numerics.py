@@ -158,3 +158,46 @@ def test_chain_of_stable_ops_keeps_gradients_finite():
 
 # ----- losses (once minigrad.losses exists) ----------------------------------------------------
 needs_losses = pytest.mark.skipif(not _has("minigrad.losses"), reason="minigrad.losses not written")
+
+
+@needs_losses
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_cross_entropy_with_logits_at_plus_minus_1000(dtype):
+    from minigrad import losses
+
+    target = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    out, x = _run(lambda v: losses.binary_cross_entropy_with_logits(v, target, reduction="none"),
+                  BIG.astype(dtype))
+    _check_finite_and_typed(out, x, dtype)
+    # Wrong by 1000 costs 1000; right by 1000 costs (almost exactly) nothing.
+    np.testing.assert_allclose(out.data[:3], [1000.0, 1000.0, math.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(x.grad[:3], [-1.0, 1.0, -0.5], rtol=1e-6)  # sigmoid(x) - t
+
+
+@needs_losses
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("target_kind", ["labels", "one-hot"])
+def test_cross_entropy_at_plus_minus_1000(dtype, target_kind):
+    from minigrad import losses
+
+    labels = np.array([0, 2, 1])
+    target = labels if target_kind == "labels" else np.eye(3)[labels]
+    out, x = _run(lambda v: losses.cross_entropy(v, target, reduction="none"), ROWS.astype(dtype))
+    _check_finite_and_typed(out, x, dtype)
+    np.testing.assert_allclose(out.data, [2000.0, 2000.0 + math.log(2), math.log(3)], rtol=1e-6)
+    # softmax - one-hot
+    expected = [[-1.0, 1.0, 0.0], [0.5, 0.5, -1.0], [1 / 3, -2 / 3, 1 / 3]]
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-4 if dtype == np.float32 else 1e-9)
+
+
+@needs_losses
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_cross_entropy_on_probabilities_exactly_0_and_1_stays_finite(dtype):
+    from minigrad import losses
+
+    probs = np.array([0.0, 1.0, 0.0, 1.0], dtype=dtype)
+    target = np.array([0.0, 1.0, 1.0, 0.0])
+    out, p = _run(lambda v: losses.binary_cross_entropy(v, target, reduction="none"), probs)
+    _check_finite_and_typed(out, p, dtype)
+    assert np.all(out.data[:2] < 1e-5)  # right and certain: (almost) no loss
+    assert np.all(out.data[2:] > 10)  # wrong and certain: a large but finite loss

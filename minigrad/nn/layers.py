@@ -211,8 +211,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: RandomLike = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        if not 0.0 <= p < 1.0:  # p = 1 would drop everything: nothing left to learn from
+            raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p}")
         self.p = float(p)
         self.rng = rng if rng is None else get_generator(rng)
 
@@ -222,11 +222,8 @@ class Dropout(Module):
         data = x.data if isinstance(x, Value) else np.asarray(x)
         shape = np.shape(data)
         dtype = data.dtype if isinstance(data, np.ndarray) else np.dtype(np.float64)
-        if self.p == 1.0:
-            mask = np.zeros(shape, dtype=dtype)
-        else:
-            keep = get_generator(self.rng).random(shape) >= self.p
-            mask = keep.astype(dtype) / dtype.type(1.0 - self.p)
+        keep = get_generator(self.rng).random(shape) >= self.p
+        mask = keep.astype(dtype) / dtype.type(1.0 - self.p)
         return x * (float(mask) if not shape else mask)
 
     def extra_repr(self) -> str:
