@@ -1,0 +1,281 @@
+"""backward: seeding, errors, accumulation, reuse, constants, no_grad, a 1,000,000-deep chain."""
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import Value
+from minigrad.engine import gradients, is_grad_enabled, topo_order
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# ----- seeding and errors ----------------------------------------------------------------------
+
+
+def test_engine_backward_seeds_one_for_a_scalar():
+    a = Value(3.0)
+    b = a * 4.0
+    b.backward()
+    assert b.grad == 1.0 and type(b.grad) is float
+    assert a.grad == 4.0 and type(a.grad) is float
+
+
+def test_engine_backward_seeds_ones_for_a_one_element_array():
+    a = Value(np.array([[3.0]]))
+    b = a * 4.0
+    b.backward()
+    np.testing.assert_array_equal(b.grad, [[1.0]])
+    np.testing.assert_array_equal(a.grad, [[4.0]])
+    assert a.grad.shape == (1, 1)
+
+
+def test_engine_backward_of_a_non_scalar_needs_a_gradient():
+    a = Value(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"shape \(2,\).*gradient="):
+        (a * 2.0).backward()
+    assert a.grad is None
+
+
+def test_engine_backward_with_an_explicit_gradient():
+    a = Value(np.array([1.0, 2.0, 3.0]))
+    b = a * a
+    b.backward(np.array([1.0, 10.0, 100.0]))
+    np.testing.assert_array_equal(a.grad, [2.0, 40.0, 600.0])
+    c = Value(np.array([1.0, 2.0]))
+    (c * 3.0).backward(gradient=Value(np.array([1.0, -1.0])))
+    np.testing.assert_array_equal(c.grad, [3.0, -3.0])
+    d = Value(np.array([1.0, 2.0]))
+    (d * 3.0).backward([2, 1])  # a list (even of ints) is turned into a float array
+    np.testing.assert_array_equal(d.grad, [6.0, 3.0])
+    assert d.grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("gradient", [np.ones(3), np.ones((2, 1)), np.ones((1, 2)), 1.0])
+def test_engine_backward_gradient_of_the_wrong_shape(gradient):
+    a = Value(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"gradient has shape .* Value has shape \(2,\)"):
+        (a * 2.0).backward(gradient)
+    assert a.grad is None
+
+
+def test_engine_backward_of_a_constant_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Value(2.0, requires_grad=False) * 3.0).backward()
+
+
+# ----- accumulation ------------------------------------------------------------------------------
+
+
+def test_engine_grads_reach_leaves_and_intermediates():
+    a = Value(2.0)
+    b = a * 3.0  # 6
+    c = b * b  # 36
+    d = c + b  # 42
+    d.backward()
+    assert d.grad == 1.0
+    assert c.grad == 1.0
+    assert b.grad == 2 * 6.0 + 1.0
+    assert a.grad == 13.0 * 3.0
+
+
+def test_engine_backward_twice_adds():
+    a = Value(np.array([1.0, -2.0]))
+    b = Value(5.0)
+    out = (a * b).sum()
+    out.backward()
+    out.backward()
+    np.testing.assert_array_equal(a.grad, [10.0, 10.0])
+    assert b.grad == 2 * (1.0 - 2.0)
+    assert out.grad == 2.0
+
+
+def test_engine_zero_grad_then_backward_starts_afresh():
+    a = Value(2.0)
+    out = a * a
+    out.backward()
+    a.zero_grad()
+    out.zero_grad()
+    assert a.grad is None
+    out.backward()
+    assert a.grad == 4.0
+
+
+def test_engine_reuse_counts_every_use():
+    a = Value(3.0)
+    (a + a).backward()
+    assert a.grad == 2.0
+    b = Value(3.0)
+    (b * b * b).backward()
+    assert b.grad == 27.0
+    c = Value(np.array([1.0, 2.0]))
+    (c + c + c).sum().backward()
+    np.testing.assert_array_equal(c.grad, [3.0, 3.0])
+
+
+def test_engine_diamond_counts_each_path_once():
+    a = Value(2.0)
+    b = a * 3.0  # path 1
+    c = a.exp()  # path 2
+    d = b * c  # 3a * e^a
+    d.backward()
+    assert a.grad == pytest.approx(3 * np.exp(2.0) + 6.0 * np.exp(2.0), rel=1e-15)
+    assert b.grad == pytest.approx(np.exp(2.0), rel=1e-15)
+    assert c.grad == 6.0
+    # A wider diamond: one node feeding four consumers that meet again.
+    x = Value(1.5)
+    top = x * 2.0
+    out = (top + top) * (top - 1.0) + top.sin()
+    out.backward()
+    expected_top = 2 * (3.0 - 1.0) + 2 * 3.0 + np.cos(3.0)
+    assert top.grad == pytest.approx(expected_top, rel=1e-14)
+    assert x.grad == pytest.approx(2 * expected_top, rel=1e-14)
+
+
+def test_engine_broadcast_gradients_sum_to_the_input_shape():
+    a = Value(np.array([[1.0], [2.0]]))  # (2, 1)
+    b = Value(np.array([10.0, 20.0, 30.0]))  # (3,)
+    s = Value(2.0)
+    (a * b * s).sum().backward()
+    np.testing.assert_array_equal(a.grad, [[120.0], [120.0]])
+    np.testing.assert_array_equal(b.grad, [6.0, 6.0, 6.0])
+    assert s.grad == 3 * 60.0 and type(s.grad) is float
+
+
+# ----- constants ---------------------------------------------------------------------------------
+
+
+def test_engine_requires_grad_false_gets_no_grad_and_records_nothing():
+    k = Value(np.array([1.0, 2.0]), requires_grad=False)
+    c = (k * 2.0).exp()  # computed only from constants
+    assert c.requires_grad is False and c.parents == () and c.op == ""
+    a = Value(np.array([3.0, 4.0]))
+    out = (c * a).sum()
+    assert out.requires_grad is True
+    out.backward()
+    assert k.grad is None and c.grad is None
+    np.testing.assert_allclose(a.grad, np.exp([2.0, 4.0]))
+    # The walk never visits them: no gradient work is spent on constants.
+    order = topo_order(out)
+    assert all(node.requires_grad for node in order)
+    assert not any(node is k or node is c for node in order)
+    assert [node.op for node in order] == ["", "*", "sum"] and order[0] is a
+
+
+def test_engine_plain_numbers_become_constant_parents():
+    a = Value(2.0)
+    out = a * 3.0 + np.array([1.0, 2.0])
+    assert [p.requires_grad for p in out.parents] == [True, False]
+    out.sum().backward()
+    assert out.parents[1].grad is None
+    assert a.grad == 6.0
+
+
+def test_engine_gradients_returns_without_storing():
+    a, b, unused = Value(2.0), Value(np.array([1.0, 2.0])), Value(np.ones((2, 2)))
+    out = (a * b).sum()
+    ga, gb, gu = gradients(out, [a, b, unused])
+    assert ga == 3.0
+    np.testing.assert_array_equal(gb, [2.0, 2.0])
+    np.testing.assert_array_equal(gu, np.zeros((2, 2)))
+    assert a.grad is None and b.grad is None and out.grad is None
+
+
+# ----- no_grad -----------------------------------------------------------------------------------
+
+
+def test_engine_no_grad_context_manager():
+    a = Value(2.0)
+    assert is_grad_enabled()
+    with mg.no_grad():
+        assert not is_grad_enabled()
+        b = a * a
+    assert is_grad_enabled()
+    assert b.requires_grad is False and b.parents == () and b.op == ""
+    assert b.data == 4.0
+    with pytest.raises(RuntimeError):
+        b.backward()
+
+
+def test_engine_no_grad_nests_and_restores_after_an_error():
+    with mg.no_grad():
+        with mg.no_grad():
+            pass
+        assert not is_grad_enabled()
+        with mg.enable_grad():
+            assert (Value(1.0) * 2.0).requires_grad
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    with pytest.raises(KeyError):
+        with mg.no_grad():
+            raise KeyError("boom")
+    assert is_grad_enabled()
+
+
+def test_engine_no_grad_decorator():
+    @mg.no_grad()
+    def double(v):
+        assert not is_grad_enabled()
+        return v * 2.0
+
+    out = double(Value(1.5))
+    assert out.data == 3.0 and out.requires_grad is False and out.parents == ()
+    assert is_grad_enabled()
+    assert (Value(1.0) * 2.0).requires_grad
+
+
+def test_engine_no_grad_is_thread_local():
+    inside = threading.Event()
+    checked = threading.Event()
+    seen = {}
+
+    def worker():
+        with mg.no_grad():
+            inside.set()
+            checked.wait(5)
+            seen["worker"] = (Value(1.0) * 2.0).requires_grad
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert inside.wait(5)
+    # The other thread is inside no_grad right now; this one still records.
+    seen["main"] = (Value(1.0) * 2.0).requires_grad
+    seen["main_enabled"] = is_grad_enabled()
+    checked.set()
+    thread.join(5)
+    assert seen == {"main": True, "main_enabled": True, "worker": False}
+
+
+# ----- a very deep graph ------------------------------------------------------------------------
+
+DEEP_CHAIN = textwrap.dedent("""
+    import gc, sys
+    sys.setrecursionlimit(1000)  # the walk must not recurse, so the default limit is plenty
+    from minigrad import Value
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y * 1.0001
+    y.backward()
+    print(repr(x.grad))
+    del y  # freeing a million nested nodes must not overflow the C stack
+    gc.collect()
+    print("freed")
+""")
+
+
+def test_engine_million_op_chain_backpropagates_and_frees():
+    # In a subprocess: a crash (stack overflow in backward or in freeing) fails this test
+    # instead of killing pytest.
+    result = subprocess.run([sys.executable, "-c", DEEP_CHAIN], capture_output=True, text=True,
+                            timeout=600, cwd=ROOT)
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"
+    grad_text, freed = result.stdout.split()
+    assert freed == "freed"
+    expected = 1.0001**1e6
+    assert float(grad_text) == pytest.approx(expected, rel=1e-9)
