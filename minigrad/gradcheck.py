@@ -54,7 +54,7 @@ def gradcheck(f: Callable, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
             numeric = _central_difference(f, datas, n, flat, i, eps, projection)
             got = float(analytic.reshape(-1)[i])
             if not abs(got - numeric) <= atol + rtol * abs(numeric):
-                where = np.unravel_index(i, np.shape(data)) if np.ndim(data) else ()
+                where = tuple(int(k) for k in np.unravel_index(i, np.shape(data)))
                 raise GradcheckError(
                     f"gradcheck: input {n}, entry {where}: backward gives {got:.8g}, "
                     f"finite differences give {numeric:.8g} (eps={eps}, atol={atol}, rtol={rtol})"
