@@ -11,7 +11,8 @@ report shows one row per rule in the order backward applies them, then the final
 every leaf. For the tree-age network (see `minigrad.lessons`) the rows show dL/dprediction = 2.5,
 dprediction/dh1 = w5 = 1, dh1/dw1 = x1 = 5, and the leaves show dL/dw1 = 12.5.
 
-For array graphs a local derivative is a whole Jacobian, so rows show shapes and norms instead.
+For array graphs a local derivative is a whole Jacobian, so rows show shapes and norms instead
+of entries, and 'Jacobian' in place of the local derivative.
 
 >>> import minigrad as mg
 >>> x = mg.Value(3.0, label="x"); y = x * x; y.label = "y"
@@ -32,7 +33,7 @@ import numpy as np
 
 from minigrad.engine import run_backward, sum_to, topo_order
 from minigrad.value import Value, to_data
-from minigrad.viz import describe_op, draw_graph, fmt_data, node_names
+from minigrad.viz import describe_op, draw_graph, fmt_edge, fmt_number, node_names
 
 __all__ = ["trace_backward", "BackwardTrace", "TraceStep", "TraceInput"]
 
@@ -109,13 +110,13 @@ class BackwardTrace:
                   "added to input.grad")
         table = []
         for s in self.steps:
-            first = (str(s.step), s.node, s.op, fmt_data(s.upstream))
+            first = (str(s.step), s.node, s.op, _fmt(s.upstream))
             if not s.inputs:
                 table.append(first + ("(no input needs a gradient)", "", ""))
             for k, i in enumerate(s.inputs):
-                local = "Jacobian" if i.local is None else fmt_data(i.local)
+                local = "Jacobian" if i.local is None else _fmt(i.local)
                 left = first if k == 0 else ("", "", "", "")
-                table.append(left + (i.name, local, fmt_data(i.contribution)))
+                table.append(left + (i.name, local, _fmt(i.contribution)))
         widths = [max(len(r[c]) for r in [header, *table]) for c in range(len(header))]
 
         def line(cells: tuple) -> str:
@@ -128,11 +129,21 @@ class BackwardTrace:
         out.append("")
         out.append("Gradients of the leaves (d root / d leaf, summed over every use):")
         width = max((len(n) for n in self.leaf_grads), default=0)
-        out += [f"  {n.ljust(width)} = {fmt_data(g)}" for n, g in self.leaf_grads.items()]
+        out += [f"  {n.ljust(width)} = {_fmt(g)}" for n, g in self.leaf_grads.items()]
         return "\n".join(out)
 
     def __repr__(self) -> str:
         return f"<BackwardTrace: {len(self.steps)} steps, {len(self.leaf_grads)} leaves>"
+
+
+def _fmt(x: Any) -> str:
+    """A number to 6 significant digits (the lesson's 1.5625 and 8.71875 read exactly); an
+    array as its shape and norm."""
+    if isinstance(x, Value):
+        x = x.data
+    if type(x) is float or np.size(x) == 1:
+        return fmt_number(float(np.asarray(x).reshape(())), 6)
+    return fmt_edge(x)
 
 
 def _natural(name: str) -> list:

@@ -86,29 +86,30 @@ _ACTIVATIONS = {"tanh", "relu", "sigmoid", "leaky_relu", "softplus"}
 
 
 # ----- text helpers -----------------------------------------------------------------------------
-def fmt_number(x: float) -> str:
-    """A number to 4 significant digits: 6.25, 0.1375, -3.333, 1.235e+05."""
-    return f"{x:.4g}"
+def fmt_number(x: float, digits: int = 4) -> str:
+    """A number to `digits` significant digits: 6.25, 0.1375, -3.333, 1.235e+05."""
+    return f"{x:.{digits}g}"
 
 
-def fmt_data(x: Any, entries: int = 6) -> str:
+def fmt_data(x: Any, entries: int = 6, digits: int = 4) -> str:
     """A float, or an array as its shape and dtype, then its entries when there are at most
     `entries` of them, otherwise its min / mean / max. Used for data and gradients alike."""
     if type(x) is float:
-        return f"{x:.4g}"
+        return f"{x:.{digits}g}"
     if isinstance(x, Value):  # a gradient stored as a Value (backward with create_graph=True)
         x = x.data
     if isinstance(x, (float, int, np.floating)):
-        return fmt_number(float(x))
+        return fmt_number(float(x), digits)
     x = np.asarray(x)
     head = f"{x.shape} {x.dtype}"
     if x.size == 0:
         return head + " (empty)"
     if x.size <= entries:
-        body = np.array2string(x, separator=", ", formatter={"float_kind": fmt_number})
+        body = np.array2string(x, separator=", ",
+                               formatter={"float_kind": lambda v: fmt_number(v, digits)})
         return head + " " + " ".join(body.split())
-    return (f"{head} min {fmt_number(float(x.min()))} mean {fmt_number(float(x.mean()))} "
-            f"max {fmt_number(float(x.max()))}")
+    return (f"{head} min {fmt_number(float(x.min()), digits)} "
+            f"mean {fmt_number(float(x.mean()), digits)} max {fmt_number(float(x.max()), digits)}")
 
 
 def fmt_edge(g: Any) -> str:
