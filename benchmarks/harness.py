@@ -35,10 +35,11 @@ class Case:
     per: int  # units of work per step (links, ops); 1 for a training step
     builders: dict[str, Builder]  # the first one is the reference
     check_builders: dict[str, Builder] | None = None  # smaller runs for the check, if costly
+    check_fraction: float = 1.0  # work of a check step / work of a timed step
     rtol: float = 1e-5
     budget: float = 1.0  # seconds of timed samples per implementation (full run)
-    samples: int | None = None  # fixed number of samples (skips calibration)
-    memory_steps: int = 5
+    min_samples: int | None = None  # at least this many samples, however slow (default 5)
+    memory_steps: int = 5  # steps run in the memory child; 0 skips the measurement
 
     @property
     def reference(self) -> str:
@@ -53,6 +54,8 @@ class Result:
     status: str = "ok"  # "ok", or "unavailable: ...", "failed: ...", "refused: ..."
     samples: list[float] = field(default_factory=list)  # seconds per unit of work
     inner: int = 1  # steps per timed sample
+    wall: float = 0.0  # total seconds of the timed samples
+    cpu: float = 0.0  # CPU seconds of this process during them (below wall: machine busy)
     memory: dict | str | None = None  # filled in by memory.py
 
     @property
@@ -62,6 +65,10 @@ class Result:
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
+
+    @property
+    def cpu_share(self) -> float:
+        return self.cpu / self.wall if self.wall else math.nan
 
 
 def describe_error(exc: BaseException) -> str:
@@ -131,21 +138,18 @@ def time_case(case: Case, names: list[str], quick: bool) -> dict[str, Result]:
             if isinstance(step, str):
                 results[name].status = step
                 continue
-        else:
-            calibration[name] = seconds
+        calibration[name] = seconds / case.check_fraction  # an estimate if the check is smaller
         steps[name] = step
     if steps:
         _time_round_robin(case, steps, calibration, results, quick)
     return results
 
 
-def _plan(case: Case, seconds: float | None, quick: bool) -> tuple[int, int]:
+def _plan(case: Case, seconds: float, quick: bool) -> tuple[int, int]:
     """Steps per sample and number of samples for a step that takes `seconds`."""
-    if case.samples is not None:
-        return 1, case.samples if not quick else max(1, case.samples // 2)
     target_sample = 0.005 if quick else 0.02
     budget = case.budget / 4 if quick else case.budget
-    min_samples, max_samples = (3, 7) if quick else (5, 25)
+    min_samples, max_samples = (3, 7) if quick else (case.min_samples or 5, 25)
     if quick and seconds > 0.5:
         min_samples = 2  # micrograd's W1 step takes a second
     inner = max(1, round(target_sample / seconds))
@@ -166,15 +170,15 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
     plans = {}
     warm = {}  # whether a sample starts with an untimed step (fast steps only)
     for name, step in steps.items():
-        seconds = calibration.get(name)
-        if case.samples is None and (seconds is None or seconds < 0.05):
+        seconds = calibration[name]
+        if seconds < 0.05:
             step()  # fast steps get one more warm-up step and a second calibration
             start = time.perf_counter()
             step()
-            seconds = min(seconds or math.inf, time.perf_counter() - start)
+            seconds = min(seconds, time.perf_counter() - start)
         plans[name] = _plan(case, seconds, quick)
         results[name].inner = plans[name][0]
-        warm[name] = seconds is not None and seconds < 0.02
+        warm[name] = seconds < 0.02
     names = list(steps)
     gc.collect()
     gc.freeze()
@@ -188,11 +192,14 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
                 if warm[name]:
                     step()  # back in the caches after the other implementations' turns
                 gc.collect()
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 for _ in range(inner):
                     step()
                 gc.collect()
                 elapsed = time.perf_counter() - start
-                results[name].samples.append(elapsed / inner / case.per)
+                result = results[name]
+                result.samples.append(elapsed / inner / case.per)
+                result.wall += elapsed
+                result.cpu += time.process_time() - start_cpu
     finally:
         gc.unfreeze()

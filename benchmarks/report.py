@@ -42,6 +42,31 @@ def _minigrad_revision() -> str:
     return commit + (" + uncommitted changes in minigrad/" if dirty else "")
 
 
+def _load() -> str:
+    try:
+        return " ".join(f"{load:.2f}" for load in os.getloadavg()) + " (1, 5, 15 min)"
+    except OSError:
+        return "unknown"
+
+
+def busy_note(groups) -> str | None:
+    """A warning when timed samples got much less CPU than wall time (a busy machine)."""
+    shares = [
+        result.cpu_share
+        for cases in groups.values()
+        for _, results in cases
+        for result in results.values()
+        if result.ok
+    ]
+    if not shares or min(shares) >= 0.9:
+        return None
+    return (
+        f"Note: in some cases this process was on a CPU for only {min(shares):.0%} of the timed "
+        "wall time (column CPU): other processes were running. Absolute times are inflated; "
+        "ratios within a case suffer less, as implementations take turns."
+    )
+
+
 def header(threads: str, quick: bool) -> str:
     """Date, machine and versions, as a few markdown lines."""
     import numpy
@@ -58,6 +83,7 @@ def header(threads: str, quick: bool) -> str:
         f"torch {_version('torch')}, micrograd {_version('micrograd')}",
         f"- minigrad: {REPO_ROOT} at {_minigrad_revision()}",
         f"- threads per library (BLAS, torch): {threads}",
+        f"- load average at start: {_load()}",
     ]
     return "\n".join(lines)
 
@@ -84,9 +110,9 @@ def table(title: str, groups: list[tuple[Case, dict[str, Result]]]) -> str:
     lines = [
         f"## {title}",
         "",
-        f"| case | implementation | median {unit} | min | max | vs {reference} | samples "
+        f"| case | implementation | median {unit} | min | max | vs {reference} | samples | CPU "
         "| peak RSS MB | RSS growth MB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case, results in groups:
         label = case.label
@@ -101,9 +127,10 @@ def table(title: str, groups: list[tuple[Case, dict[str, Result]]]) -> str:
                     _fmt(max(result.samples), case),
                     ratio,
                     f"{len(result.samples)} x {result.inner}",
+                    f"{result.cpu_share:.0%}",
                 ]
             else:
-                cells = [result.status, "", "", "", ""]
+                cells = [result.status, "", "", "", "", ""]
             row = [label, shown, *cells, *_memory_cells(result)]
             lines.append("| " + " | ".join(row) + " |")
             label = ""

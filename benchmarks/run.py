@@ -12,6 +12,11 @@ import os
 import sys
 import time
 
+import memory  # these modules do not import numpy: threads are limited before it loads
+import report
+import targets
+from harness import REPO_ROOT, time_case
+
 ALL_WORKLOADS = ["W1", "W2", "W3", "W4", "W5"]
 ALL_PEERS = ["minigrad", "numpy", "torch", "micrograd"]
 FLAT_MARKS = (100, 1000)
@@ -58,17 +63,35 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def measure_memory(groups: dict, quick: bool) -> tuple[dict, object]:
+    """Peak RSS of every implementation that passed its check, each in a fresh process.
+
+    W3 batch 512 float32 runs 1,000 steps instead, giving its peak and the flat-memory check.
+    The quick run measures that case only.
+    """
+    flat, flat_case = {}, None
+    for workload, cases in groups.items():
+        for case, results in cases:
+            is_flat_case = case.workload == "W3" and case.key == "b512-float32"
+            if not case.memory_steps or (quick and not is_flat_case):
+                continue
+            flat_case = case if is_flat_case else flat_case
+            for name, result in results.items():
+                if not result.ok:
+                    continue
+                log(f"{workload} {case.label}: memory of {name}")
+                if is_flat_case:
+                    result.memory = flat[name] = memory.measure_flat(case, name, FLAT_MARKS, quick)
+                else:
+                    result.memory = memory.measure(case, name, quick)
+    return flat, flat_case
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     threads = limit_threads(args.threads)
-    from harness import REPO_ROOT
-
     sys.path.insert(0, str(REPO_ROOT))  # benchmark this checkout's minigrad
-    import memory
-    import report
-    import targets
-    import workloads
-    from harness import time_case
+    import workloads  # loads numpy
 
     began = time.perf_counter()
     groups = {}
@@ -85,23 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"    {result.name}: {shown}")
             groups[workload].append((case, results))
 
-    flat = {}
-    flat_case = None
+    flat, flat_case = {}, None
     if not args.no_memory:
-        for workload, cases in groups.items():
-            for case, results in cases:
-                if args.quick and case.key not in ("demo", "n1000", "b512-float32", "ops"):
-                    continue  # quick: one case per workload
-                for name, result in results.items():
-                    if result.ok:
-                        log(f"{workload} {case.label}: memory of {name}")
-                        result.memory = memory.measure(case, name, args.quick)
-                if case.workload == "W3" and case.key == "b512-float32":
-                    flat_case = case
-                    for name, result in results.items():
-                        if result.ok:
-                            log(f"{workload} {case.label}: RSS over {FLAT_MARKS[1]} steps, {name}")
-                            flat[name] = memory.measure_flat(case, name, FLAT_MARKS, args.quick)
+        flat, flat_case = measure_memory(groups, args.quick)
 
     print(report.header(threads, args.quick))
     for workload, cases in groups.items():
@@ -110,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     if flat_case is not None:
         print()
         print(report.flat_table(flat_case, flat, FLAT_MARKS))
+    if note := report.busy_note(groups):
+        print()
+        print(note)
     if "minigrad" in args.peers:
         print()
         print(targets.targets(groups, flat, FLAT_MARKS))
