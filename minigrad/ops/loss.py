@@ -12,14 +12,16 @@ from minigrad.engine import apply
 from minigrad.ops.registry import Domain, Op, data_of, register
 
 
-def _picked(x, labels):
-    """x[..., labels]: the entry of each row at its label."""
-    return np.take_along_axis(x, labels[..., None], axis=-1)[..., 0]
+def _at_labels(x, labels):
+    """The index of each row's entry at its label: x[_at_labels(x, labels)] picks them."""
+    if x.ndim == 2:  # the common case, cheaper than take_along_axis
+        return np.arange(len(labels)), labels
+    return (*np.indices(labels.shape, sparse=True), labels)
 
 
 def _forward(x, labels):
-    shifted = x - np.max(x, axis=-1, keepdims=True)  # e**shifted <= 1: no overflow
-    return np.log(np.sum(np.exp(shifted), axis=-1)) - _picked(shifted, labels)
+    shifted = x - x.max(axis=-1, keepdims=True)  # e**shifted <= 1: no overflow
+    return np.log(np.exp(shifted).sum(axis=-1)) - shifted[_at_labels(x, labels)]
 
 
 def _one_hot(labels, like):
@@ -31,9 +33,9 @@ def _one_hot(labels, like):
 def _grad_logits(g, out, x, labels):
     if type(x) is np.ndarray and type(g) is np.ndarray:
         # The usual backward, in place on one fresh array: (softmax(x) - onehot) * g.
-        p = np.exp(x - np.max(x, axis=-1, keepdims=True))
-        p /= np.sum(p, axis=-1, keepdims=True)
-        np.put_along_axis(p, labels[..., None], _picked(p, labels)[..., None] - 1, axis=-1)
+        p = np.exp(x - x.max(axis=-1, keepdims=True))
+        p /= p.sum(axis=-1, keepdims=True)
+        p[_at_labels(x, labels)] -= 1.0
         p *= g[..., None]
         return p
     # On Values (create_graph): the same formula, recorded, so it can be differentiated again.
