@@ -17,6 +17,8 @@ from minigrad.ops import (
 from minigrad.autodiff import grad, hessian, jacobian, value_and_grad
 from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.io import load, save
+from minigrad.random import manual_seed
+from minigrad import data, losses, nn, optim, train
 
 __version__ = "0.1.0"
 
@@ -24,6 +26,7 @@ __all__ = [
     "Value", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "grad", "value_and_grad", "jacobian", "hessian", "gradcheck", "GradcheckError",
     "save", "load",
+    "manual_seed", "data", "losses", "nn", "optim", "train",
     "abs", "clip", "concat", "cos", "exp", "leaky_relu", "log", "log_softmax", "logsumexp",
     "matmul", "maximum", "mean", "minimum", "relu", "reshape", "sigmoid", "sin", "softmax",
     "softplus", "sqrt", "stack", "sum", "tanh", "transpose", "where",
