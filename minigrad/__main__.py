@@ -1,0 +1,171 @@
+"""`python -m minigrad demo [--out DIR]`: the first thing to run after installing minigrad.
+
+The demo walks through the tree-age lesson (`minigrad.lessons`): a 2-2-1 network with identity
+activations predicts a tree's age from its width and length. It prints the forward pass, the
+loss, the chain rule step by step (`trace_backward`) and one SGD update, then trains on a small
+table of trees. Into DIR it writes the computation graph (graph.svg), the chain-rule table
+(trace.txt), the loss curve (loss.png) and index.md listing what it wrote. Without the Graphviz
+program or matplotlib it writes what it can and says what it skipped and why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from minigrad import viz
+from minigrad.lessons import TREE_AGE_WEIGHTS, tree_age_network, trees
+from minigrad.losses import mse_loss
+from minigrad.optim import SGD
+from minigrad.trace import trace_backward
+from minigrad.train import fit
+from minigrad.value import Value
+
+WIDTH, LENGTH, AGE, LR = 5.0, 7.0, 5.0, 0.02
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title} " + "=" * max(0, 70 - len(title)))
+
+
+def _weights(model: Any) -> list[Value]:
+    """w1..w6 of the lesson network, in the lesson's order."""
+    hidden, output = model.layers[0].neurons, model.layers[1].neurons[0]
+    return [hidden[0].w[0], hidden[0].w[1], hidden[1].w[0], hidden[1].w[1],
+            output.w[0], output.w[1]]
+
+
+def demo(out: str | Path = "minigrad-demo") -> dict[str, Any]:
+    """Run the demo, printing as it goes; returns {'written': [...], 'skipped': [...]}."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[tuple[str, str]] = []  # (file name, what it shows)
+    skipped: list[tuple[str, str]] = []  # (what, why)
+
+    print("minigrad demo: predict a tree's age from its width and length.")
+    print("A 2-2-1 network, identity activations, zero biases; weights w1..w6 = "
+          + ", ".join(f"{w:g}" for w in TREE_AGE_WEIGHTS) + ".")
+
+    # ----- forward ------------------------------------------------------------------------
+    model = tree_age_network()
+    x1 = Value(WIDTH, requires_grad=False, label="x1")
+    x2 = Value(LENGTH, requires_grad=False, label="x2")
+    h1, h2 = model.layers[0]([x1, x2])
+    h1.label, h2.label = "h1", "h2"
+    prediction = model.layers[1]([h1, h2])
+    prediction.label = "prediction"
+    loss = mse_loss(prediction, AGE)
+    loss.label = "loss"
+    w = [p.data for p in _weights(model)]
+    _section("1. Forward pass (feedforward)")
+    print(f"tree: width x1 = {WIDTH:g}, length x2 = {LENGTH:g}, true age {AGE:g}")
+    print(f"h1 = w1*x1 + w2*x2 = {w[0]:g}*{WIDTH:g} + {w[1]:g}*{LENGTH:g} = {h1.data:.6g}")
+    print(f"h2 = w3*x1 + w4*x2 = {w[2]:g}*{WIDTH:g} + {w[3]:g}*{LENGTH:g} = {h2.data:.6g}")
+    print(f"prediction = w5*h1 + w6*h2 = {w[4]:g}*{h1.data:.6g} + {w[5]:g}*{h2.data:.6g} "
+          f"= {prediction.data:.6g}")
+    _section("2. Loss")
+    print(f"MSE = (prediction - age)^2 = ({prediction.data:.6g} - {AGE:g})^2 = {loss.data:.6g}")
+
+    # ----- backward -----------------------------------------------------------------------
+    _section("3. Backward: the chain rule, one rule per step")
+    report = trace_backward(loss, modules=model)
+    print(report)
+    w1, w5 = _weights(model)[0], _weights(model)[4]
+    print("\nReading it: dL/dprediction = 2*(prediction - age) = "
+          f"{prediction.grad:.6g}; dprediction/dh1 = w5 = {w5.data:g}; "
+          f"dh1/dw1 = x1 = {WIDTH:g};\nso dL/dw1 = {prediction.grad:.6g} * {w5.data:g} * "
+          f"{WIDTH:g} = {w1.grad:.6g}.")
+    (out / "trace.txt").write_text(str(report) + "\n")
+    written.append(("trace.txt", "the chain-rule table: one gradient rule per backward step"))
+
+    # Draw now, while the weights still hold the values the gradients were computed at.
+    graph = viz.draw_graph(loss, edge_grads=True, order=True, modules=model, trace=report,
+                           title="Tree age: one forward and backward pass (edges: gradients)")
+
+    # ----- update -------------------------------------------------------------------------
+    _section(f"4. Update: one SGD step, w = w - {LR:g} * dL/dw")
+    params = _weights(model)
+    before = [(p.label, p.data, p.grad) for p in params]
+    SGD(model.parameters(), lr=LR).step()
+    for (name, old, g), p in zip(before, params):
+        print(f"{name} = {old:g} - {LR:g} * {g:.6g} = {p.data:.6g}")
+    nxt = model([WIDTH, LENGTH]).data
+    print("(the biases b1, b2, b3 step the same way)")
+    print(f"next prediction: {nxt:.6g} (from {prediction.data:.6g}; the target is {AGE:g}): "
+          "a step this large overshoots.")
+
+    # ----- pictures -----------------------------------------------------------------------
+    _section("5. Pictures")
+    path = viz.save(graph, out / "graph.svg", quiet=True)
+    if path.suffix == ".svg":
+        written.append((path.name, "the computation graph with values, gradients, the "
+                        "gradient on each edge and the backward order"))
+        print(f"wrote {path}")
+    else:
+        written.append((path.name, "the computation graph as DOT text (render it with "
+                        "Graphviz: dot -Tsvg graph.dot -o graph.svg)"))
+        reason = "the Graphviz program 'dot' is not installed" if not viz.has_dot() else (
+            "Graphviz could not render it")
+        skipped.append(("graph.svg", f"{reason}; {viz.INSTALL_HINT}"))
+        print(f"wrote {path} (no graph.svg: {reason})")
+
+    _section("6. Training on a table of trees until the loss stops improving")
+    X, y = trees()
+    model = tree_age_network()
+    history = fit(model, mse_loss, SGD(model.parameters(), lr=0.003), X, y, epochs=5000,
+                  batch_size=None, min_delta=1e-5, patience=3, metrics=None, verbose=False)
+    print(f"full-batch SGD, lr 0.003: loss {history.train_loss[0]:.6g} -> "
+          f"{history.train_loss[-1]:.6g} after {history.epochs} epochs "
+          f"(stopped: {history.stop_reason})")
+    try:
+        history.plot(out / "loss.png", title="Tree age: training loss per epoch")
+    except ImportError as err:
+        skipped.append(("loss.png", str(err)))
+        print(f"skipped loss.png: {err}")
+    else:
+        written.append(("loss.png", "the training loss per epoch, best epoch marked"))
+        print(f"wrote {out / 'loss.png'}")
+
+    lines = ["# minigrad demo output", "", "Written by `python -m minigrad demo`.", ""]
+    lines += [f"- `{name}`: {what}" for name, what in written]
+    if skipped:
+        lines += ["", "## Skipped", ""]
+        lines += [f"- `{name}`: {why}" for name, why in skipped]
+    (out / "index.md").write_text("\n".join(lines) + "\n")
+    written.append(("index.md", "this list"))
+
+    _section("Done")
+    print(f"In {out}/:")
+    for name, what in written:
+        print(f"  {name:10s} {what}")
+    for name, why in skipped:
+        print(f"  skipped {name}: {why}")
+    return {"written": [n for n, _ in written], "skipped": [n for n, _ in skipped]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m minigrad",
+        description="minigrad: reverse-mode autodiff for numbers and numpy arrays.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser(
+        "demo", help="walk through the tree-age lesson and write pictures",
+        description="Forward pass, loss, the chain rule step by step and one SGD update on the "
+                    "tree-age network; then training. Writes graph.svg, trace.txt, loss.png "
+                    "and index.md into DIR.",
+    )
+    run.add_argument("--out", metavar="DIR", default="minigrad-demo",
+                     help="folder for the pictures (default: ./minigrad-demo)")
+    args = parser.parse_args(argv)
+    if args.command != "demo":
+        parser.print_help()
+        return 0 if args.command is None and not argv else 2
+    demo(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
