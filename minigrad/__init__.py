@@ -19,6 +19,9 @@ from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.io import load, save
 from minigrad.random import manual_seed
 from minigrad import data, losses, nn, optim, train
+from minigrad import viz
+from minigrad.viz import draw_graph
+from minigrad.trace import trace_backward
 
 __version__ = "0.1.0"
 
@@ -27,6 +30,7 @@ __all__ = [
     "grad", "value_and_grad", "jacobian", "hessian", "gradcheck", "GradcheckError",
     "save", "load",
     "manual_seed", "data", "losses", "nn", "optim", "train",
+    "viz", "draw_graph", "trace_backward",
     "abs", "clip", "concat", "cos", "exp", "leaky_relu", "log", "log_softmax", "logsumexp",
     "matmul", "maximum", "mean", "minimum", "relu", "reshape", "sigmoid", "sin", "softmax",
     "softplus", "sqrt", "stack", "sum", "tanh", "transpose", "where",
