@@ -23,14 +23,15 @@ def accuracy(scores: list, y: np.ndarray) -> float:
 
 def train_moons(steps: int = 100, n: int = 100, seed: int = 1, alpha: float = 1e-4,
                 verbose: bool = False):
-    """Returns (model, list of (loss, training accuracy) per step)."""
+    """Returns (model, list of (loss, training accuracy) per step). The learning rate decays
+    from 1.0 to 0.1 over the `steps` steps (micrograd's 1.0 - 0.9 k / 100 for 100 steps)."""
     mg.manual_seed(seed)
     X, y = data.make_moons(n, noise=0.1, seed=seed)
     y = 2.0 * y - 1.0  # labels -1 / +1 for the hinge loss
     inputs = X.tolist()
     model = nn.MLP(2, [16, 16, 1])  # ReLU hidden layers, linear output
     optimizer = optim.SGD(model.parameters(), lr=1.0)
-    schedule = optim.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=100)
+    schedule = optim.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=steps)
     trace = []
     for k in range(steps):
         scores = [model(x) for x in inputs]  # one Value per point
