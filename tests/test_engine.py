@@ -1,5 +1,6 @@
 """backward: seeding, errors, accumulation, reuse, constants, no_grad, a 1,000,000-deep chain."""
 
+import atexit
 import subprocess
 import sys
 import textwrap
@@ -269,13 +270,20 @@ DEEP_CHAIN = textwrap.dedent("""
 """)
 
 
+# Started when this module is imported (at collection), so the ~10 s it takes run on a second
+# core alongside the other tests; the test below only collects the result. Killed at exit if the
+# test was deselected.
+_deep_chain = subprocess.Popen([sys.executable, "-c", DEEP_CHAIN], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
+atexit.register(_deep_chain.kill)
+
+
 def test_engine_million_op_chain_backpropagates_and_frees():
     # In a subprocess: a crash (stack overflow in backward or in freeing) fails this test
     # instead of killing pytest.
-    result = subprocess.run([sys.executable, "-c", DEEP_CHAIN], capture_output=True, text=True,
-                            timeout=600, cwd=ROOT)
-    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"
-    grad_text, freed = result.stdout.split()
+    stdout, stderr = _deep_chain.communicate(timeout=600)
+    assert _deep_chain.returncode == 0, f"exit {_deep_chain.returncode}: {stderr[-2000:]}"
+    grad_text, freed = stdout.split()
     assert freed == "freed"
     expected = 1.0001**1e6
     assert float(grad_text) == pytest.approx(expected, rel=1e-9)

@@ -83,7 +83,7 @@ def _seed(data) -> np.random.Generator:
 
 @pytest.mark.parametrize("name", NAMES)
 @given(data=st.data())
-def test_op_gradient_matches_finite_differences(name, data):
+def test_op_gradient_matches_finite_differences_and_float32_stays(name, data):
     case = data.draw(case_for(name), label="case")
     rng = _seed(data)
     before = copy.deepcopy(case.inputs)
@@ -110,11 +110,36 @@ def test_op_gradient_matches_finite_differences(name, data):
     for x, old in zip(case.inputs, before):
         np.testing.assert_array_equal(x, old)
         assert type(x) is type(old)
+    # The same case in float32 (drawn once: drawing costs more than checking).
+    check_float32(name, case, rng)
 
 
 def _plain_vjp(case: Case, inputs: list, g) -> list:
     leaves = [Value(x) for x in inputs]
     return gradients(case.call(*leaves), leaves, gradient=g)
+
+
+def check_float32(name: str, case: Case, rng: np.random.Generator) -> None:
+    """float32 inputs give a float32 result and float32 gradients, close to the float64 ones."""
+    floats = [x for x in case.inputs if type(x) is float]
+    if len(floats) == len(case.inputs):
+        return  # only Python floats: float64 by definition
+    if floats and REGISTRY[name].domain.kind not in ("unary", "binary", "where"):
+        return  # Python floats are weak scalars in elementwise ops only (as in numpy)
+    single = [x if type(x) is float else x.astype(np.float32) for x in case.inputs]
+    leaves = [Value(x) for x in single]
+    out = case.call(*leaves)
+    assert out.dtype == np.float32, f"{name}: float32 inputs gave {out.dtype}"
+    g = _random_like(rng, out.data)
+    g = g if type(g) is float else g.astype(np.float32)
+    out.backward(g)
+    reference = _plain_vjp(case, case.inputs, g)
+    for leaf, x, ref in zip(leaves, single, reference):
+        if type(x) is float:
+            continue
+        assert leaf.grad.dtype == np.float32 and leaf.grad.shape == x.shape
+        np.testing.assert_allclose(leaf.grad, ref, rtol=1e-3, atol=1e-3 * (1 + np.max(
+            np.abs(ref), initial=0.0)))
 
 
 def _second(case: Case, inputs: list, g, r) -> float:
@@ -152,29 +177,3 @@ def test_op_second_order_matches_finite_differences(name, data):
     )
     for a, x in zip(analytic, case.inputs):
         assert np.shape(a) == np.shape(x)
-
-
-@pytest.mark.parametrize("name", NAMES)
-@given(data=st.data())
-def test_op_float32_stays_float32(name, data):
-    case = data.draw(case_for(name), label="case")
-    floats = [x for x in case.inputs if type(x) is float]
-    if len(floats) == len(case.inputs):
-        return  # only Python floats: float64 by definition
-    if floats and REGISTRY[name].domain.kind not in ("unary", "binary", "where"):
-        return  # Python floats are weak scalars in elementwise ops only (as in numpy)
-    rng = _seed(data)
-    single = [x if type(x) is float else x.astype(np.float32) for x in case.inputs]
-    leaves = [Value(x) for x in single]
-    out = case.call(*leaves)
-    assert out.dtype == np.float32, f"{name}: float32 inputs gave {out.dtype}"
-    g = _random_like(rng, out.data)
-    g = g if type(g) is float else g.astype(np.float32)
-    out.backward(g)
-    reference = _plain_vjp(case, case.inputs, g)
-    for leaf, x, ref in zip(leaves, single, reference):
-        if type(x) is float:
-            continue
-        assert leaf.grad.dtype == np.float32 and leaf.grad.shape == x.shape
-        np.testing.assert_allclose(leaf.grad, ref, rtol=1e-3, atol=1e-3 * (1 + np.max(
-            np.abs(ref), initial=0.0)))
