@@ -177,6 +177,20 @@ def test_engine_plain_numbers_become_constant_parents():
     assert a.grad == 6.0
 
 
+def test_engine_plain_arrays_in_joins_are_constants():
+    a = Value(np.array([1.0, 2.0]))
+    out = mg.concat([a, np.array([3.0]), a * 2.0])
+    np.testing.assert_array_equal(out.data, [1.0, 2.0, 3.0, 2.0, 4.0])
+    assert [p.requires_grad for p in out.parents] == [True, False, True]
+    out.backward(np.array([1.0, 10.0, 100.0, 1000.0, 10000.0]))
+    np.testing.assert_array_equal(a.grad, [2001.0, 20010.0])
+    assert out.parents[1].grad is None
+    b = Value(2.0)
+    stacked = mg.stack([b, 5.0, np.float64(7.0)])
+    stacked.backward(np.array([1.0, 2.0, 3.0]))
+    assert b.grad == 1.0 and type(b.grad) is float
+
+
 def test_engine_gradients_returns_without_storing():
     a, b, unused = Value(2.0), Value(np.array([1.0, 2.0])), Value(np.ones((2, 2)))
     out = (a * b).sum()

@@ -260,6 +260,16 @@ def test_value_power_with_value_exponent_gradient():
     assert y.grad == pytest.approx(8.0 * np.log(2.0), rel=1e-15)
 
 
+def test_value_integer_powers_of_negative_numbers():
+    x = Value(np.array([-2.0, 3.0, -0.5]))
+    (x**2 + x**3).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data + 3 * x.data**2, rtol=1e-15)
+    s = Value(-2.0)
+    (s**3).backward()
+    assert s.grad == 12.0
+    assert (Value(-8.0) ** (1 / 3)).data != (Value(-8.0) ** (1 / 3)).data  # nan, as numpy
+
+
 @pytest.mark.parametrize("method, reference", [
     ("exp", np.exp), ("tanh", np.tanh), ("sin", np.sin), ("cos", np.cos),
     ("abs", np.abs), ("relu", lambda x: np.maximum(x, 0.0)),
