@@ -101,7 +101,7 @@ def accuracy(pred: Any, target: Any, threshold: float = 0.5) -> float:
     """
     p = np.asarray(getattr(pred, "data", pred))
     t = np.asarray(getattr(target, "data", target))
-    if p.ndim >= 1 and p.shape[-1] > 1:
+    if (p.ndim >= 2 and p.shape[-1] > 1) or (p.ndim == 1 and t.ndim == 0):
         classes = p.argmax(axis=-1)
         if t.shape == p.shape:
             t = t.argmax(axis=-1)
