@@ -37,6 +37,26 @@ def _weights(model: Any) -> list[Value]:
             output.w[0], output.w[1]]
 
 
+def lesson_pass() -> tuple[Any, Value, Value, Value, Value]:
+    """The tree-age network's forward pass on the lesson's tree, with readable labels.
+
+    Returns (model, h1, h2, prediction, loss); nothing has run backward yet.
+    """
+    model = tree_age_network()
+    x1 = Value(WIDTH, requires_grad=False, label="x1")
+    x2 = Value(LENGTH, requires_grad=False, label="x2")
+    h1, h2 = model.layers[0]([x1, x2])
+    h1.label, h2.label = "h1", "h2"
+    prediction = model.layers[1]([h1, h2])
+    prediction.label = "prediction"
+    loss = mse_loss(prediction, AGE)
+    loss.label = "loss"
+    return model, h1, h2, prediction, loss
+
+
+GRAPH_TITLE = "Tree age: one forward and backward pass (edge labels: gradients)"
+
+
 def demo(out: str | Path = "minigrad-demo") -> dict[str, Any]:
     """Run the demo, printing as it goes; returns {'written': [...], 'skipped': [...]}."""
     out = Path(out)
@@ -49,15 +69,7 @@ def demo(out: str | Path = "minigrad-demo") -> dict[str, Any]:
           + ", ".join(f"{w:g}" for w in TREE_AGE_WEIGHTS) + ".")
 
     # ----- forward ------------------------------------------------------------------------
-    model = tree_age_network()
-    x1 = Value(WIDTH, requires_grad=False, label="x1")
-    x2 = Value(LENGTH, requires_grad=False, label="x2")
-    h1, h2 = model.layers[0]([x1, x2])
-    h1.label, h2.label = "h1", "h2"
-    prediction = model.layers[1]([h1, h2])
-    prediction.label = "prediction"
-    loss = mse_loss(prediction, AGE)
-    loss.label = "loss"
+    model, h1, h2, prediction, loss = lesson_pass()
     w = [p.data for p in _weights(model)]
     _section("1. Forward pass (feedforward)")
     print(f"tree: width x1 = {WIDTH:g}, length x2 = {LENGTH:g}, true age {AGE:g}")
@@ -82,7 +94,7 @@ def demo(out: str | Path = "minigrad-demo") -> dict[str, Any]:
 
     # Draw now, while the weights still hold the values the gradients were computed at.
     graph = viz.draw_graph(loss, edge_grads=True, order=True, modules=model, trace=report,
-                           title="Tree age: one forward and backward pass (edges: gradients)")
+                           title=GRAPH_TITLE)
 
     # ----- update -------------------------------------------------------------------------
     _section(f"4. Update: one SGD step, w = w - {LR:g} * dL/dw")
