@@ -57,7 +57,7 @@ def lesson_pass() -> tuple[Any, Value, Value, Value, Value]:
 GRAPH_TITLE = "Tree age: one forward and backward pass (edge labels: gradients)"
 
 
-def demo(out: str | Path = "minigrad-demo") -> dict[str, Any]:
+def demo(out: str | Path = "demo_out") -> dict[str, Any]:
     """Run the demo, printing as it goes; returns {'written': [...], 'skipped': [...]}."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                     "tree-age network; then training. Writes graph.svg, trace.txt, loss.png "
                     "and index.md into DIR.",
     )
-    run.add_argument("--out", metavar="DIR", default="minigrad-demo",
-                     help="folder for the pictures (default: ./minigrad-demo)")
+    run.add_argument("--out", metavar="DIR", default="demo_out",
+                     help="folder for the pictures (default: ./demo_out)")
     args = parser.parse_args(argv)
     if args.command != "demo":
         parser.print_help()

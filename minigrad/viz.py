@@ -50,6 +50,9 @@ __all__ = ["draw_graph", "legend", "save", "node_names", "DEFAULT_MAX_NODES", "S
 #: 2-16-16-1 on one point is about 700 Values; 3,000 Values render with `dot` in seconds.
 DEFAULT_MAX_NODES = 3000
 
+# Above this many Values, draw_graph asks `dot` for a quicker, rougher layout.
+_BIG = 1000
+
 #: The look of each kind of node, as Graphviz attributes.
 STYLES: dict[str, dict[str, str]] = {
     "parameter": {"shape": "box", "style": "rounded,filled", "fillcolor": "#cfe2ff",
@@ -359,6 +362,11 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
                   "ranksep": "0.35"}
     if title:
         graph_attr.update(label=title, labelloc="t", fontsize="16")
+    if len(drawn) > _BIG:
+        # Fewer layout passes for big pictures: `dot` spends most of its time polishing the
+        # ranks (nslimit1), the crossings (mclimit) and the positions (nslimit); with these
+        # a 3,000-Value MLP graph lays out in about half the time, a little less tidily.
+        graph_attr.update(mclimit="0.3", nslimit="0.2", nslimit1="0.2")
     dot = graphviz.Digraph(
         "minigrad",
         graph_attr=graph_attr,
