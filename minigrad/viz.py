@@ -43,7 +43,7 @@ import numpy as np
 from minigrad.engine import sum_to, topo_order
 from minigrad.value import Value
 
-__all__ = ["draw_graph", "legend", "save", "node_names", "DEFAULT_MAX_NODES", "STYLES"]
+__all__ = ["draw_graph", "legend", "save", "node_names", "Graph", "DEFAULT_MAX_NODES", "STYLES"]
 
 #: How many Values `draw_graph` draws before cutting the picture (each Value made by an op also
 #: gets an op ellipse, so the picture holds up to about twice as many shapes). A scalar MLP
@@ -139,6 +139,21 @@ def _quote(text: str) -> str:
 
 def _attrs(attrs: dict[str, str]) -> str:
     return ", ".join(f"{k}={_quote(v)}" for k, v in attrs.items())
+
+
+class Graph(graphviz.Digraph):
+    """A `graphviz.Digraph` that still displays in Jupyter without the Graphviz program: as an
+    SVG drawn in-process (the `svg` extra) or, failing that, as its DOT text with a note on how
+    to install Graphviz. Everything else is graphviz's own."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any
+                          ) -> dict[str, Any]:
+        if has_dot():
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        svg = svg_in_process(self.source)
+        if svg is not None:
+            return {"image/svg+xml": svg.decode("utf-8")}
+        return {"text/plain": f"(cannot draw: {INSTALL_HINT})\n{self.source}"}
 
 
 # ----- walking the graph -------------------------------------------------------------------------
@@ -296,7 +311,7 @@ def _clusters(root: Value, modules: Any
 def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
                show_grad: bool = True, edge_grads: bool = False, order: bool = False,
                max_nodes: int | None = DEFAULT_MAX_NODES, modules: Any = None,
-               trace: Any = None, title: str | None = None) -> graphviz.Digraph:
+               trace: Any = None, title: str | None = None) -> Graph:
     """Draw the graph that computed `root` as a `graphviz.Digraph`.
 
     Args:
@@ -320,8 +335,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
         title: a caption at the top of the picture.
 
     Returns:
-        a `graphviz.Digraph`; `.source` is the DOT text, `.render(...)` or `minigrad.viz.save`
-        writes a file, and Jupyter displays it inline.
+        a `graphviz.Digraph` (a `Graph`); `.source` is the DOT text, `.render(...)` or
+        `minigrad.viz.save` writes a file, and Jupyter displays it inline (even without the
+        Graphviz program: in-process SVG, or the DOT text).
 
     >>> import minigrad as mg
     >>> a = mg.Value(2.0, label="a"); b = a + a; b.backward()
@@ -367,7 +383,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
         # ranks (nslimit1), the crossings (mclimit) and the positions (nslimit); with these
         # a 3,000-Value MLP graph lays out in about half the time, a little less tidily.
         graph_attr.update(mclimit="0.3", nslimit="0.2", nslimit1="0.2")
-    dot = graphviz.Digraph(
+    dot = Graph(
         "minigrad",
         graph_attr=graph_attr,
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.08,0.04"},
@@ -474,9 +490,9 @@ def _ancestors(path: str, parent_of: dict) -> Iterable[str]:
         up = parent_of.get(up)
 
 
-def legend(rankdir: str = "LR") -> graphviz.Digraph:
+def legend(rankdir: str = "LR") -> Graph:
     """A small picture explaining the node shapes and colours used by `draw_graph`."""
-    dot = graphviz.Digraph("legend", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
+    dot = Graph("legend", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
                                                  "label": "minigrad graph legend",
                                                  "labelloc": "t", "nodesep": "0.2"},
                            node_attr={"fontname": "Helvetica", "fontsize": "11"})

@@ -1,10 +1,13 @@
 """draw_graph: DOT contents, determinism, options, big graphs, clusters, rendering and fallbacks."""
 
+import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
+import graphviz
 import numpy as np
 import pytest
 
@@ -41,7 +44,7 @@ def test_draw_graph_returns_digraph_with_labels_data_and_ops():
     *_, d = small_graph()
     dot = draw_graph(d)
     src = dot.source
-    assert type(dot).__name__ == "Digraph"
+    assert isinstance(dot, graphviz.Digraph)
     assert node_line(src, "a") == 'n2 [label="a\\ndata 2"]'
     assert node_line(src, "b") == 'n3 [label="b\\ndata -3"]'
     assert node_line(src, "d") == 'n0 [label="d\\ndata -4"]'
@@ -329,3 +332,30 @@ def test_save_dot_suffix_and_missing_suffix(tmp_path):
     assert path.read_text() == draw_graph(d).source
     with pytest.raises(ValueError, match="no suffix"):
         viz.save(draw_graph(d), tmp_path / "g")
+
+
+def test_jupyter_display_with_and_without_graphviz(monkeypatch):
+    *_, d = small_graph()
+    graph = draw_graph(d)
+    if HAS_DOT:
+        assert "<svg" in graph._repr_mimebundle_()["image/svg+xml"]
+    monkeypatch.setattr(viz, "has_dot", lambda: False)
+    monkeypatch.setattr(viz, "svg_in_process", lambda source: b"<svg>in-process</svg>")
+    assert graph._repr_mimebundle_() == {"image/svg+xml": "<svg>in-process</svg>"}
+    monkeypatch.setattr(viz, "svg_in_process", lambda source: None)
+    text = graph._repr_mimebundle_()["text/plain"]
+    assert text.startswith("(cannot draw: install the Graphviz program")
+    assert "digraph minigrad {" in text
+
+
+def test_dot_text_is_the_same_in_fresh_processes():
+    code = ("import minigrad as mg\n"
+            "from minigrad.lessons import tree_age_network\n"
+            "m = tree_age_network(); loss = (m([5.0, 7.0]) - 5.0) ** 2; loss.backward()\n"
+            "print(mg.draw_graph(loss, modules=m, edge_grads=True, order=True).source)\n")
+    outputs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
