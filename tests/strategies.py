@@ -112,10 +112,10 @@ def axes_for(ndim: int) -> st.SearchStrategy:
     if ndim == 0:
         return st.sampled_from([None, ()])
     one = st.integers(-ndim, ndim - 1)
-    many = st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim).flatmap(
+    many = st.lists(st.integers(0, ndim - 1), unique=True, min_size=1, max_size=ndim).flatmap(
         lambda axes: st.tuples(*[st.sampled_from([a, a - ndim]) for a in axes])
     )
-    return st.one_of(st.none(), one, many)
+    return st.one_of(st.none(), one, st.just(()), many)
 
 
 def reduced_count(shape: tuple[int, ...], axis: Any) -> int:
