@@ -36,6 +36,7 @@ class Case:
     builders: dict[str, Builder]  # the first one is the reference
     check_builders: dict[str, Builder] | None = None  # smaller runs for the check, if costly
     check_fraction: float = 1.0  # work of a check step / work of a timed step
+    check_label: str = ""  # how the check differs, shown when it fails ("at N = 1,000")
     rtol: float = 1e-5
     budget: float = 1.0  # seconds of timed samples per implementation (full run)
     min_samples: int | None = None  # at least this many samples, however slow (default 5)
@@ -75,8 +76,10 @@ def describe_error(exc: BaseException) -> str:
     """A one-line status for an exception: missing imports are 'unavailable', the rest failed."""
     if isinstance(exc, ImportError):
         return f"unavailable: {exc}"
+    if isinstance(exc, RecursionError):
+        return "failed: RecursionError"  # micrograd's recursive topological sort, in W2
     text = str(exc).splitlines()[0] if str(exc) else ""
-    text = text if len(text) <= 80 else text[:77] + "..."
+    text = text if len(text) <= 60 else text[:57] + "..."
     return f"failed: {type(exc).__name__}" + (f": {text}" if text else "")
 
 
@@ -122,7 +125,7 @@ def time_case(case: Case, names: list[str], quick: bool) -> dict[str, Result]:
         step = build(check_builder)
         outcome = step if isinstance(step, str) else run_check(step)
         if isinstance(outcome, str):
-            results[name].status = outcome
+            results[name].status = outcome + (f" ({case.check_label})" if case.check_label else "")
             continue
         values, seconds = outcome
         if reference_values is None:
