@@ -1,7 +1,8 @@
 """Training pictures with matplotlib (an optional extra: `pip install -e ".[plot]"`).
 
 - `plot_history(history, path)`: training and validation loss per epoch, the metrics beside it,
-  the best epoch marked and why training stopped. `History.plot(path)` calls it.
+  the best epoch and the epoch training stopped at marked, and why it stopped.
+  `History.plot(path)` calls it.
 - `decision_boundary(model, X, y, path)`: the regions a 2-D classifier assigns to each class,
   with the data on top.
 
@@ -100,11 +101,14 @@ def plot_history(history: Any, path: str | Path | None = None, *, metrics: bool 
         if best <= len(best_curve):
             ax.plot([best], [best_curve[best - 1]], "o", color=_BEST_COLOR,
                     label=f"best epoch {best}: {best_curve[best - 1]:.4g}")
+    reason = getattr(history, "stop_reason", "")
+    if reason and len(epochs) > 1:
+        ax.axvline(len(epochs), color="#808080", ls=":", lw=1.2,
+                   label=f"stopped after epoch {len(epochs)}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
-    reason = getattr(history, "stop_reason", "")
     ax.set_title(title or ("Training" + (f" (stopped: {reason})" if reason else "")))
 
     if panels == 2:

@@ -30,7 +30,10 @@ def test_plot_history_draws_losses_metrics_and_the_best_epoch(tmp_path):
     assert lines["training loss"] == [1.0, 0.5, 0.3, 0.25, 0.24]
     assert lines["validation loss"] == [1.1, 0.6, 0.4, 0.45, 0.5]
     assert lines["best epoch 3: 0.4"] == [0.4]  # marked on the validation curve
-    assert list(loss_ax.get_lines()[-2].get_xdata()) == [3, 3]  # the vertical line
+    vertical = [list(line.get_xdata()) for line in loss_ax.get_lines()
+                if len(set(line.get_xdata())) == 1 and len(line.get_xdata()) == 2]
+    assert vertical == [[3, 3], [5, 5]]  # the best epoch, and where training stopped
+    assert "stopped after epoch 5" in lines
     assert loss_ax.get_title() == "Training (stopped: val_loss_rising)"
     assert loss_ax.get_yscale() == "linear"
     assert line_data(metric_ax)["val accuracy"] == [0.5, 0.6, 0.7, 0.65, 0.6]

