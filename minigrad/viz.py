@@ -462,9 +462,16 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
 def _emit_clusters(body: list[str], members: dict[str, list[str]], labels: dict[str, str],
                    parent_of: dict[str, str | None]) -> None:
     """Write nested `subgraph cluster_k { ... }` blocks, depth-first with an explicit stack."""
+    # Only modules with drawn nodes get a box (and the modules enclosing those).
+    shown = set()
+    for path in members:
+        while path is not None and path not in shown:
+            shown.add(path)
+            path = parent_of.get(path)
     children: dict[str | None, list[str]] = {}
     for path in labels:  # labels keep the order modules first appear in named_parameters()
-        children.setdefault(parent_of[path], []).append(path)
+        if path in shown:
+            children.setdefault(parent_of[path], []).append(path)
     ids = {path: k for k, path in enumerate(labels)}
     stack: list[tuple[str, bool]] = [(p, True) for p in reversed(children.get(None, []))]
     while stack:

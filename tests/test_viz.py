@@ -367,3 +367,12 @@ def test_in_process_svg_when_the_svg_extra_is_installed(tmp_path, monkeypatch):
     *_, d = small_graph()
     path = viz.save(draw_graph(d), tmp_path / "g.svg")
     assert path.suffix == ".svg" and "<svg" in path.read_text()
+
+
+def test_modules_without_drawn_nodes_get_no_box():
+    model = mg.nn.MLP(2, [3, 1])
+    first = model.layers[0].neurons[0]
+    y = first([1.0, 2.0])  # only the first neuron of the first layer takes part
+    src = draw_graph(y, modules=model).source
+    labels = re.findall(r'subgraph cluster_\d+ \{\n\t*label="([^"]+)"', src)
+    assert labels == ["layers.0 (Layer)", "layers.0.neurons.0 (Neuron)"]
