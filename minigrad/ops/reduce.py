@@ -19,10 +19,17 @@ _REDUCE = Domain("reduce", params={"keepdims": (False, True)})
 
 def _axes(axis, ndim):
     """The reduced axes as a tuple of non-negative ints."""
-    if axis is None:
+    if axis is None or ndim == 0:  # numpy lets axis=0 or -1 "reduce" a 0-d array: no axes
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    return tuple(int(a) % ndim if ndim else int(a) for a in axes)
+    return tuple(int(a) % ndim for a in axes)
+
+
+def _keep_float(result, x):
+    """A reduction of a Python float gives a Python float back: numpy would return a numpy
+    scalar (a 0-d float64 array once stored), which would then turn float32 arrays it meets
+    into float64, and take the scalar engine off its fast path."""
+    return float(result) if type(x) is float else result
 
 
 def _expand(g, x, axis, keepdims):
@@ -49,7 +56,8 @@ class Sum(Op):
     """sum of x over axis.  Gradient: gx = g, copied along the summed axes."""
 
     name = "sum"
-    forward = staticmethod(lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims))
+    forward = staticmethod(lambda x, axis, keepdims: _keep_float(
+        np.sum(x, axis=axis, keepdims=keepdims), x))
     grads = (lambda g, out, x, axis, keepdims: _spread(g, x, axis, keepdims),)
 
 
@@ -58,7 +66,8 @@ class Mean(Op):
     """mean of x over axis (n entries each).  Gradient: gx = g / n, copied along the axes."""
 
     name = "mean"
-    forward = staticmethod(lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims))
+    forward = staticmethod(lambda x, axis, keepdims: _keep_float(
+        np.mean(x, axis=axis, keepdims=keepdims), x))
     grads = (lambda g, out, x, axis, keepdims: _spread(g / _count(x, out), x, axis, keepdims),)
 
 
@@ -77,7 +86,8 @@ class Max(Op):
     """max of x over axis.  Gradient: g to the maximal entries (split evenly on ties)."""
 
     name = "max"
-    forward = staticmethod(lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims))
+    forward = staticmethod(lambda x, axis, keepdims: _keep_float(
+        np.max(x, axis=axis, keepdims=keepdims), x))
     grads = (_extreme_grad,)
 
 
@@ -86,7 +96,8 @@ class Min(Op):
     """min of x over axis.  Gradient: g to the minimal entries (split evenly on ties)."""
 
     name = "min"
-    forward = staticmethod(lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims))
+    forward = staticmethod(lambda x, axis, keepdims: _keep_float(
+        np.min(x, axis=axis, keepdims=keepdims), x))
     grads = (_extreme_grad,)
 
 
@@ -103,7 +114,8 @@ class Var(Op):
 
     name = "var"
     forward = staticmethod(
-        lambda x, axis, keepdims, ddof: np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
+        lambda x, axis, keepdims, ddof: _keep_float(
+            np.var(x, axis=axis, keepdims=keepdims, ddof=ddof), x)
     )
     grads = (_var_grad,)
 
@@ -114,7 +126,7 @@ def _logsumexp(x, axis, keepdims):
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):  # a row of only -inf: log(0) = -inf, as for log
         out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=_axes(axis, np.ndim(x)))
+    return _keep_float(out if keepdims else np.squeeze(out, axis=_axes(axis, np.ndim(x))), x)
 
 
 @register("logsumexp", _REDUCE)
