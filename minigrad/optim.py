@@ -65,8 +65,9 @@ class Optimizer:
             self.param_groups.append(group)
 
     def _check_hyper(self, group: dict[str, Any]) -> None:
-        if not group["lr"] >= 0:
-            raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {group['lr']}")
+        if not 0 <= group["lr"] < math.inf:  # also refuses nan, which fails every comparison
+            raise ValueError(f"{type(self).__name__}: lr must be >= 0 and finite, got "
+                             f"{group['lr']}")
         if not group.get("weight_decay", 0.0) >= 0:
             raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got "
                              f"{group['weight_decay']}")
@@ -81,6 +82,8 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
+        if not 0 <= value < math.inf:
+            raise ValueError(f"{type(self).__name__}: lr must be >= 0 and finite, got {value}")
         for group in self.param_groups:
             group["lr"] = float(value)
 

@@ -364,3 +364,75 @@ def test_loss_with_an_unknown_reduction_lists_the_valid_ones():
 
     with pytest.raises(ValueError, match="'mean', 'sum' or 'none'.*'avg'"):
         losses.mse_loss(Value(np.ones(2)), np.ones(2), reduction="avg")
+
+
+# ----- networks: optimizers --------------------------------------------------------------------
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop"]
+
+
+@needs_optim
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("params", [[], (), "empty-model", "empty-generator"])
+def test_optimizer_given_no_parameters_says_so(name, params):
+    from minigrad import nn, optim
+
+    if params == "empty-model":
+        params = nn.Sequential(nn.ReLU())
+    elif params == "empty-generator":
+        params = (p for p in [])
+    with pytest.raises(ValueError, match=f"{name}: .*empty parameter list"):
+        getattr(optim, name)(params, lr=0.1)
+
+
+@needs_optim
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("bad, type_name", [(np.ones(2), "ndarray"), (3.0, "float"),
+                                            ("w", "str"), (None, "NoneType")])
+def test_optimizer_given_a_non_value_names_its_type(name, bad, type_name):
+    from minigrad import optim
+
+    with pytest.raises(TypeError, match=f"{name}: expected Values.*{type_name}"):
+        getattr(optim, name)([Value(np.ones(2)), bad], lr=0.1)
+
+
+@needs_optim
+def test_optimizer_given_a_single_value_says_to_wrap_it_in_a_list():
+    from minigrad import optim
+
+    with pytest.raises(TypeError, match="single Value.*list"):
+        optim.SGD(Value(np.ones(2)), lr=0.1)
+
+
+@needs_optim
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("lr", [-0.1, -1e-12, float("nan"), float("inf")])
+def test_optimizer_with_a_negative_nan_or_infinite_learning_rate_is_refused(name, lr):
+    from minigrad import optim
+
+    with pytest.raises(ValueError) as info:
+        getattr(optim, name)([Value(np.ones(2))], lr=lr)
+    message = str(info.value)
+    assert message.startswith(f"{name}: lr must be >= 0"), message
+    assert str(lr) in message
+
+
+@needs_optim
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_optimizer_with_a_zero_learning_rate_is_allowed_and_changes_nothing(name):
+    from minigrad import optim
+
+    w = Value(np.array([1.0, -2.0]))
+    opt = getattr(optim, name)([w], lr=0.0)
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(w.data, [1.0, -2.0])
+
+
+@needs_optim
+def test_setting_a_bad_learning_rate_later_is_refused_too():
+    from minigrad import optim
+
+    opt = optim.SGD([Value(np.ones(2))], lr=0.1)
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        opt.lr = float("nan")
+    assert opt.lr == 0.1
