@@ -51,6 +51,9 @@ def lesson_pass() -> tuple[Any, Value, Value, Value, Value]:
     prediction.label = "prediction"
     loss = mse_loss(prediction, AGE)
     loss.label = "loss"
+    error = loss.parents[0] if loss.parents else None
+    if error is not None and error.op == "-" and error.label is None:
+        error.label = "error"  # prediction - age, squared by the loss
     return model, h1, h2, prediction, loss
 
 

@@ -47,6 +47,9 @@ class TraceInput:
     local: float | None
     contribution: Any
     value: Value = field(repr=False)
+    #: For a product `a * b`, the name of the other factor: d(a*b)/da = b, so the table can say
+    #: "5 = x1". Empty otherwise.
+    equals: str = ""
 
 
 @dataclass
@@ -115,6 +118,8 @@ class BackwardTrace:
                 table.append(first + ("(no input needs a gradient)", "", ""))
             for k, i in enumerate(s.inputs):
                 local = "Jacobian" if i.local is None else _fmt(i.local)
+                if i.equals and i.local is not None:
+                    local += f" = {i.equals}"
                 left = first if k == 0 else ("", "", "", "")
                 table.append(left + (i.name, local, _fmt(i.contribution)))
         widths = [max(len(r[c]) for r in [header, *table]) for c in range(len(header))]
@@ -201,7 +206,8 @@ def trace_backward(root: Value, gradient: Any = None, *, accumulate: bool | None
                       for p, gp in zip(parents, grads))
         edges[node] = added
         local = _local_derivatives(node)
-        inputs = [TraceInput(names[p], None if local is None else local[k], added[k], p)
+        inputs = [TraceInput(names[p], None if local is None else local[k], added[k], p,
+                             _other_factor(node, k, names))
                   for k, p in enumerate(parents) if added[k] is not None]
         steps.append(TraceStep(len(steps) + 1, names[node], describe_op(node),
                                g, inputs, node))
@@ -211,6 +217,13 @@ def trace_backward(root: Value, gradient: Any = None, *, accumulate: bool | None
     leaf_grads = {names[v]: found[v] for v in sorted(leaves, key=lambda v: _natural(names[v]))
                   if v in found}
     return BackwardTrace(root, steps, leaf_grads, edges, filled=accumulate)
+
+
+def _other_factor(node: Value, k: int, names: dict[Value, str]) -> str:
+    """In a product of two Values, d(out)/d(input k) is the other input: return its name."""
+    if node.op != "*" or len(node.parents) != 2:
+        return ""
+    return names[node.parents[1 - k]]
 
 
 def _local_derivatives(node: Value) -> list[float | None] | None:

@@ -71,8 +71,8 @@ def test_tree_age_trace_text():
     assert lines[3].split() == ["1", "loss", "**", "1", "v1", "2.5", "2.5"]
     assert lines[4].split() == ["2", "v1", "-", "2.5", "prediction", "1", "2.5"]
     rows = [line.split() for line in lines]
-    assert ["w1", "5", "12.5"] in [r[-3:] for r in rows]
-    assert ["h1", "1", "2.5"] in [r[-3:] for r in rows]
+    assert ["w1", "5", "=", "x1", "12.5"] in [r[-5:] for r in rows]
+    assert ["h1", "1", "=", "w5", "2.5"] in [r[-5:] for r in rows]
     assert "  w1 = 12.5" in lines and "  w5 = 8.71875" in lines and "  w6 = 27.625" in lines
 
 
@@ -154,3 +154,14 @@ def test_trace_errors_are_clear():
     assert report.steps[0].inputs[0].contribution.tolist() == [2.0, 2.0, 2.0]
     with pytest.raises(KeyError, match="no leaf named 'nope'"):
         report.grad("nope")
+
+
+def test_products_name_the_other_factor_as_the_local_derivative():
+    *_, loss = tree_age_plain()
+    report = mg.trace_backward(loss)
+    mul_w1 = [s for s in report.steps if any(i.name == "w1" for i in s.inputs)][0]
+    assert input_of(mul_w1, "w1").equals == "x1"
+    mul_h1 = [s for s in report.steps if any(i.name == "h1" for i in s.inputs)][0]
+    assert input_of(mul_h1, "h1").equals == "w5"
+    text = str(report)
+    assert "5 = x1" in text and "1 = w5" in text and "3.4875 = h1" in text
