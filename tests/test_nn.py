@@ -155,7 +155,8 @@ def test_linear_forward_and_gradients_by_formula():
 def test_linear_input_array_is_a_constant():
     layer = nn.Linear(2, 2)
     out = layer(np.ones((3, 2)))
-    leaves = [p for p in out.parents[0].parents if not p.requires_grad]
+    assert out.op == "linear"  # one fused node: x @ W.T + b
+    leaves = [p for p in out.parents if not p.requires_grad]
     assert leaves and all(leaf.grad is None for leaf in leaves)
     out.sum().backward()
     assert all(leaf.grad is None for leaf in leaves)
@@ -178,6 +179,20 @@ def test_linear_errors_name_the_problem():
         nn.Linear(3, 0)
     with pytest.raises(TypeError, match="dtype must be a float type"):
         nn.Linear(3, 2, dtype=np.int32)
+    with pytest.raises(ValueError, match=r"linear: need x \(..., in\), weight \(out, in\)"):
+        mg.ops.linear(np.ones((2, 3)), np.ones((4, 3)), np.ones(3))
+
+
+def test_fused_linear_op_gradients_batched_and_second_order():
+    rng = np.random.default_rng(0)
+    w, b = rng.normal(size=(2, 3)), rng.normal(size=2)
+    for shape in [(5, 3), (3,), (2, 4, 3)]:
+        x = rng.normal(size=shape)
+        np.testing.assert_allclose(mg.ops.linear(x, mg.Value(w), b).data, x @ w.T + b)
+        assert mg.gradcheck(mg.ops.linear, x, w, b)
+    x = rng.normal(size=(4, 3))
+    hess = mg.hessian(lambda v: (mg.ops.linear(x, v, b) ** 2).sum())(w)
+    np.testing.assert_allclose(hess.reshape(6, 6), np.kron(np.eye(2), 2 * x.T @ x), rtol=1e-12)
 
 
 def test_linear_without_bias_and_with_init():

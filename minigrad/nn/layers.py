@@ -67,8 +67,9 @@ class Linear(Module):
                 f"Linear({self.in_features}, {self.out_features}) expects inputs whose last axis "
                 f"has {self.in_features} entries, got shape {x.shape}"
             )
-        out = x @ w.T
-        return out if self.bias is None else out + self.bias
+        if self.bias is None:
+            return x @ w.T
+        return ops.linear(x, w, self.bias)  # one fused node: x @ w.T + b
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -19,7 +19,7 @@ from minigrad.ops.elementwise import (
     where,
 )
 from minigrad.ops.linalg import matmul
-from minigrad.ops.loss import softmax_cross_entropy
+from minigrad.ops.loss import linear, softmax_cross_entropy
 from minigrad.ops.reduce import logsumexp, max, mean, min, sum, var
 from minigrad.ops.registry import REGISTRY, Domain, Op, register
 from minigrad.ops.shape import (
@@ -41,6 +41,6 @@ __all__ = [
     "cos", "clip", "maximum", "minimum", "where",
     "sum", "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax",
     "reshape", "transpose", "squeeze", "unsqueeze", "broadcast_to", "getitem", "scatter_add",
-    "concat", "stack", "matmul", "softmax_cross_entropy",
+    "concat", "stack", "matmul", "softmax_cross_entropy", "linear",
     "REGISTRY", "Domain", "Op", "register",
 ]

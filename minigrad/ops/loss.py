@@ -1,7 +1,13 @@
-"""Fused loss ops: softmax cross-entropy against integer class labels, as one node.
+"""Fused ops for networks: the affine map of a `Linear` layer, and softmax cross-entropy.
 
-Composed from log_softmax and indexing it takes three nodes and a scatter in backward; fused it
-is one node whose gradient is the textbook "softmax minus one-hot".
+Both are built from smaller ops elsewhere, and both are fused here because training spends its
+time in them:
+
+- `linear(x, w, b) = x @ w.T + b` is one node instead of three (transpose, matmul, add), with
+  the weight kept in PyTorch's (out, in) layout;
+- `softmax_cross_entropy` against integer labels, composed from log_softmax and indexing, takes
+  three nodes and a scatter in backward; fused it is one node whose gradient is the textbook
+  "softmax minus one-hot".
 """
 
 from __future__ import annotations
@@ -10,6 +16,51 @@ import numpy as np
 
 from minigrad.engine import apply
 from minigrad.ops.registry import Domain, Op, data_of, register
+
+
+def _rows(a, n):
+    """`a` as a matrix of rows of length n (leading axes flattened), for batched inputs."""
+    return a if np.ndim(data_of(a)) == 2 else reshape(a, (-1, n))
+
+
+def _grad_weight(g, out, x, w, b):
+    n_out, n_in = np.shape(data_of(w))
+    return _rows(g, n_out).T @ _rows(x, n_in)
+
+
+def _grad_bias(g, out, x, w, b):
+    return _rows(g, np.shape(data_of(w))[0]).sum(axis=0)
+
+
+def _linear(x, w, b):
+    out = x @ w.T
+    if out.dtype == np.result_type(out, b) and out.ndim:
+        out += b  # in place on the fresh product: one array less
+        return out
+    return out + b
+
+
+@register("linear", Domain("linear"))
+class Affine(Op):
+    """x @ w.T + b, with x (..., in), w (out, in), b (out,).
+    Gradient: gx = g @ w, gw = g.T @ x, gb = g summed over the batch axes."""
+
+    name = "linear"
+    forward = staticmethod(_linear)
+    grads = (lambda g, out, x, w, b: g @ w, _grad_weight, _grad_bias)
+
+
+def linear(x, weight, bias):
+    """The affine map of a fully connected layer: x @ weight.T + bias (torch's F.linear).
+
+    x has shape (..., in) (or (in,)), weight (out, in), bias (out,)."""
+    sx, sw, sb = (np.shape(data_of(a)) for a in (x, weight, bias))
+    if len(sw) != 2 or sb != sw[:1] or len(sx) < 1 or sx[-1] != sw[1]:
+        raise ValueError(
+            f"linear: need x (..., in), weight (out, in) and bias (out,), got shapes {sx}, "
+            f"{sw} and {sb}"
+        )
+    return apply(Affine, x, weight, bias)
 
 
 def _at_labels(x, labels):
@@ -83,5 +134,5 @@ def softmax_cross_entropy(logits, labels):
     return apply(SoftmaxCrossEntropy, logits, labels=labels.astype(np.intp, copy=False))
 
 
-from minigrad.ops.shape import unsqueeze  # noqa: E402
+from minigrad.ops.shape import reshape, unsqueeze  # noqa: E402
 from minigrad.ops.softmax import softmax  # noqa: E402
