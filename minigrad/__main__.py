@@ -49,7 +49,7 @@ def lesson_pass() -> tuple[Any, Value, Value, Value, Value]:
     h1.label, h2.label = "h1", "h2"
     prediction = model.layers[1]([h1, h2])
     prediction.label = "prediction"
-    loss = mse_loss(prediction, AGE)
+    loss = mse_loss(prediction, Value(AGE, requires_grad=False, label="age"))
     loss.label = "loss"
     error = loss.parents[0] if loss.parents else None
     if error is not None and error.op == "-" and error.label is None:
