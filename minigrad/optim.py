@@ -30,7 +30,9 @@ def _zeros(x: Any) -> Any:
 
 
 def _copy(x: Any) -> Any:
-    return x if type(x) is float else np.array(x, copy=True)
+    # Numbers stay Python numbers: a step count turned into a 0-d int64 array would make the
+    # bias correction a numpy float64 after loading, which promotes float32 updates.
+    return x if type(x) in (float, int) else np.array(x, copy=True)
 
 
 class Optimizer:
@@ -141,8 +143,9 @@ class Optimizer:
             p = params[i]
             restored = {}
             for k, v in dict(entry).items():
-                if isinstance(v, np.ndarray) and v.ndim == 0 and type(p.data) is float:
-                    v = v.item()  # a scalar parameter's state is a Python float
+                if isinstance(v, np.ndarray) and v.ndim == 0 and (
+                        type(p.data) is float or v.dtype.kind in "biu"):
+                    v = v.item()  # a scalar parameter's state is a Python float; a count an int
                 if isinstance(v, np.ndarray) and v.shape == p.shape and v.ndim:
                     if v.dtype != p.dtype:
                         problems.append(f"parameter {i} state {k!r}: dtype {v.dtype}, "
