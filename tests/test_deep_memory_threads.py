@@ -65,6 +65,8 @@ print(json.dumps({"grad": grad, "out": out, "middle_freed": middle() is None,
 
 def test_million_op_chain_forward_backward_and_release():
     result = _run_child(CHAIN, timeout=180)
+    print("1,000,000-op chain: forward {forward:.1f} s, backward {backward:.1f} s, "
+          "release {release:.2f} s".format(**result))
     expected = 1.0000001**1_000_000
     assert result["grad"] == pytest.approx(expected, rel=1e-9)
     assert result["out"] == pytest.approx(0.5 * expected, rel=1e-9)
@@ -159,6 +161,7 @@ def test_digits_mlp_memory_is_flat_between_step_100_and_step_1000():
     result = _run_child(_memory_script(), timeout=240)
     at_100, at_1000 = result["rss"]["100"], result["rss"]["1000"]
     growth = (at_1000 - at_100) / at_100
+    print(f"RSS at step 100: {at_100 / 2**20:.1f} MB, at step 1000: {at_1000 / 2**20:.1f} MB")
     assert abs(growth) < 0.05, f"RSS {at_100 / 2**20:.1f} MB -> {at_1000 / 2**20:.1f} MB"
     assert result["loss"] < 0.5  # it did train
 
@@ -186,14 +189,17 @@ def test_no_grad_is_thread_local():
     assert mg.is_grad_enabled()
 
 
-def _train(seed: int, steps: int, barrier: threading.Barrier | None, anomaly: bool) -> list:
-    """A small regression net trained by hand-written SGD; the update runs under no_grad, so a
-    no_grad leaking from one thread into the other would stop the other's graph. Returns the
-    loss of every step and the final weights."""
-    from minigrad import losses, nn
+def _train(seed: int, steps: int, barrier: threading.Barrier | None, anomaly: bool,
+           how: str) -> list:
+    """A small regression net with dropout, trained by hand-written SGD under no_grad (a
+    no_grad leaking from one thread into the other would stop the other's graph) or by Adam.
+    Returns the loss of every step and the final weights."""
+    from minigrad import losses, nn, optim
 
     rng = np.random.default_rng(seed)
-    model = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Tanh(), nn.Linear(8, 1, rng=rng))
+    model = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Tanh(), nn.Dropout(0.1, rng=seed),
+                          nn.Linear(8, 1, rng=rng))
+    opt = optim.Adam(model.parameters(), lr=0.01) if how == "Adam" else None
     X = rng.standard_normal((16, 3))
     y = np.sin(X.sum(axis=1, keepdims=True))
     history = []
@@ -207,9 +213,12 @@ def _train(seed: int, steps: int, barrier: threading.Barrier | None, anomaly: bo
             loss = losses.mse_loss(model(X), y)
         model.zero_grad()
         loss.backward()
-        with mg.no_grad():
-            for p in model.parameters():
-                p.data = p.data - 0.05 * p.grad
+        if opt is not None:
+            opt.step()
+        else:
+            with mg.no_grad():
+                for p in model.parameters():
+                    p.data = p.data - 0.05 * p.grad
         history.append(loss.data)
     return history + [p.data.copy() for p in model.parameters()]
 
@@ -218,16 +227,17 @@ def _same_run(a: list, b: list) -> bool:
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-def test_two_threads_training_at_once_match_running_one_after_the_other():
+@pytest.mark.parametrize("how", ["SGD by hand", "Adam"])
+def test_two_threads_training_at_once_match_running_one_after_the_other(how):
     steps = 60
-    sequential = [_train(1, steps, None, False), _train(2, steps, None, True)]
+    sequential = [_train(1, steps, None, False, how), _train(2, steps, None, True, how)]
     results = [None, None]
     errors = []
     barrier = threading.Barrier(2)
 
     def worker(i):
         try:
-            results[i] = _train(i + 1, steps, barrier, anomaly=(i == 1))
+            results[i] = _train(i + 1, steps, barrier, anomaly=(i == 1), how=how)
         except BaseException as err:  # reported below: a failed thread must fail the test
             errors.append(err)
             barrier.abort()
