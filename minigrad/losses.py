@@ -90,7 +90,7 @@ def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple[Any, Any]:
 def sse_loss(pred: Any, target: Any, reduction: str = "sum") -> Any:
     """Sum of squared errors: sum (p - t)**2.  Gradient: dL/dp = 2 (p - t).
 
-    >>> sse_loss(Value([1.0, 2.0]), [0.0, 4.0]).data   # 1 + 4
+    >>> sse_loss(Value([1.0, 2.0]), [0.0, 4.0]).item()   # 1 + 4
     5.0
     """
     pred, target = _pair("sse_loss", pred, target, reduction)

@@ -218,7 +218,7 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, X: Any, y: Any, epochs: i
     >>> model = mg.nn.Linear(1, 1, rng=0)
     >>> h = fit(model, mg.losses.mse_loss, mg.optim.SGD(model.parameters(), lr=0.5), X, y,
     ...         epochs=500, batch_size=None, target_loss=1e-6, metrics=None, verbose=False)
-    >>> h.stop_reason, round(float(model.weight.data[0, 0]), 3)
+    >>> h.stop_reason, round(float(model.weight.data[0, 0]), 2)
     ('target_loss', 3.0)
     """
     _check_positive("epochs", epochs, allow_none=False)
