@@ -181,3 +181,15 @@ def test_anomaly_mode_in_a_thread_stays_in_that_thread():
     assert len(errors) == 1
     assert mode.anomaly is False
     assert math.isnan(Value(-1.0).log().data)
+
+
+@pytest.mark.parametrize(
+    "make, op",
+    [(lambda x: x.sqrt(), "'sqrt'"), (lambda x: x**0.5, r"'\*\*'"), (lambda x: x.log(), "'log'")],
+    ids=["sqrt", "pow", "log"],
+)
+@pytest.mark.parametrize("data", [-4.0, np.array([4.0, -4.0])], ids=["scalar", "array"])
+def test_negatives_under_sqrt_pow_and_log_are_caught_by_name(make, op, data):
+    x = Value(data, label="input")
+    with mg.detect_anomaly(), pytest.raises(FloatingPointError, match=f"{op}.*'input'.*NaN"):
+        make(x) + 1.0
