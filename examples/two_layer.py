@@ -18,7 +18,7 @@ X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float64)
 Y = np.array([[0], [1], [1], [0]], dtype=np.float64)
 
 
-def train_two_layer(iterations: int = 1500, lr: float = 0.5, seed: int = 1):
+def train_two_layer(iterations: int = 1500, lr: float = 1.0, seed: int = 1):
     """Train from seeded random weights; returns (model, predictions, losses per step)."""
     mg.manual_seed(seed)
     model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
