@@ -410,3 +410,16 @@ def test_custom_module_finds_values_modules_and_lists():
     assert "(blocks.0): Linear(in_features=2, out_features=2, bias=True)" in repr(net)
     with pytest.raises(NotImplementedError, match="must define forward"):
         nn.Module()(1.0)
+
+
+def test_init_uniform_factory_form_for_init_argument():
+    model = nn.MLP(2, [3, 1], init=init.uniform(0, 1), rng=0)
+    weights = [w.data for layer in model.layers for n in layer.neurons for w in n.w]
+    assert all(0.0 <= w < 1.0 for w in weights)
+    assert len(set(weights)) == len(weights)  # one random stream across layers
+    layer = nn.Linear(3, 2, init=init.uniform(-2, -1), rng=0)
+    assert np.all((layer.weight.data >= -2) & (layer.weight.data < -1))
+    v = init.uniform(low=-1, high=1)(mg.Value(np.zeros(1000)), rng=0)
+    assert v.data.min() < -0.9 and v.data.max() > 0.9
+    with pytest.raises(ValueError, match="need low < high"):
+        init.uniform(1, 0)

@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -66,11 +67,29 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
 
 
-def uniform(v: Value, low: float = 0.0, high: float = 1.0, rng: RandomLike = None) -> Value:
-    """Draw every entry uniformly from [low, high) (the textbook "random between 0 and 1")."""
+def uniform(v: Any = None, low: float | None = None, high: float | None = None,
+            rng: RandomLike = None) -> Any:
+    """Draw every entry uniformly from [low, high), by default [0, 1) (the textbook "random
+    between 0 and 1").
+
+    Two forms: `uniform(value, low, high)` fills a Value now; `uniform(low, high)` (no Value)
+    returns an initializer to pass as `init=`, e.g. `MLP(2, [2, 1], init=init.uniform(0, 1))`.
+    """
+    if not isinstance(v, Value):
+        if v is None:
+            bounds = (0.0 if low is None else low, 1.0 if high is None else high)
+        else:
+            bounds = (v, low if low is not None else (1.0 if high is None else high))
+        _check_bounds(*bounds)
+        return lambda value, rng=rng: uniform(value, *bounds, rng=rng)
+    low, high = (0.0 if low is None else low), (1.0 if high is None else high)
+    _check_bounds(low, high)
+    return _fill(v, get_generator(rng).uniform(low, high, size=v.shape))
+
+
+def _check_bounds(low: float, high: float) -> None:
     if not high > low:
         raise ValueError(f"uniform: need low < high, got low={low}, high={high}")
-    return _fill(v, get_generator(rng).uniform(low, high, size=v.shape))
 
 
 def normal(v: Value, mean: float = 0.0, std: float = 1.0, rng: RandomLike = None) -> Value:

@@ -159,6 +159,8 @@ class MLP(Module):
         _check_activation(output_activation)
         sizes = [_check_count("nin", nin)] + [_check_count("layer size", n) for n in nouts]
         last = len(nouts) - 1
+        if rng is not None:
+            rng = get_generator(rng)  # one stream for all layers (an int would repeat itself)
         self.layers = [
             Layer(sizes[i], sizes[i + 1], init=init, rng=rng,
                   activation=output_activation if i == last else activation)
