@@ -486,3 +486,14 @@ def test_optimizer_step_count_stays_a_python_int_through_saving():
     fresh = optim.Adam([w], lr=0.1)
     fresh.load_state_dict(saved)
     assert type(fresh.state_dict()["state"][0]["step"]) is int
+
+
+def test_a_saved_file_gets_the_usual_permissions(tmp_path):
+    mg.save({"a": 1}, tmp_path / "mine.npz")
+    np.savez(tmp_path / "numpy.npz", a=np.ones(1))
+    assert (tmp_path / "mine.npz").stat().st_mode == (tmp_path / "numpy.npz").stat().st_mode
+
+
+def test_saving_into_a_missing_folder_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no folder.*nowhere"):
+        mg.save({"a": 1}, tmp_path / "nowhere" / "c.npz")
