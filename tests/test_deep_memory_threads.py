@@ -91,17 +91,36 @@ def test_deep_array_chain_with_reuse_backpropagates():
 
 
 # ----- memory ------------------------------------------------------------------------------------
-def test_training_graph_is_freed_without_the_garbage_collector():
+def _array_loss():
     from minigrad import losses, nn
 
     rng = np.random.default_rng(0)
-    model = nn.Sequential(nn.Linear(8, 16, rng=rng), nn.Tanh(), nn.Linear(16, 3, rng=rng))
+    model = nn.Sequential(nn.Linear(8, 16, rng=rng), nn.Tanh(), nn.Dropout(0.2, rng=rng),
+                          nn.Linear(16, 3, rng=rng))
     X, y = rng.standard_normal((32, 8)), rng.integers(0, 3, 32)
+    return model, losses.cross_entropy(model(X), y)
+
+
+def _scalar_loss():
+    from minigrad import losses, nn
+
+    model = nn.MLP(2, [4, 4, 1])  # micrograd style: one Value per weight
+    X = [[0.5, -1.0], [1.5, 0.2], [-0.3, 0.8]]
+    scores = [model(x) for x in X]
+    return model, losses.hinge_loss(scores, [1.0, -1.0, 1.0]) + 1e-4 * losses.l2_penalty(model)
+
+
+@pytest.mark.parametrize("make", [_array_loss, _scalar_loss], ids=["arrays", "scalars"])
+def test_training_graph_is_freed_without_the_garbage_collector(make):
+    from minigrad import optim
+
     gc.collect()
     gc.disable()
     try:
-        loss = losses.cross_entropy(model(X), y)
+        model, loss = make()
+        opt = optim.Adam(model.parameters(), lr=0.01)
         loss.backward()
+        opt.step()
         nodes = [weakref.ref(v) for v in topo_order(loss) if v._op is not None]
         assert len(nodes) >= 5
         del loss
