@@ -392,6 +392,17 @@ def softmax_cross_entropy_case(draw, name: str, domain: Domain) -> Case:
                 f"softmax_cross_entropy(labels={labels!r})")
 
 
+@st.composite
+def linear_case(draw, name: str, domain: Domain) -> Case:
+    """x (..., in) or (in,), weight (out, in), bias (out,)."""
+    n_in, n_out = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    lead = draw(shapes(max_dims=2))
+    x = draw(domain_input(domain, 0, lead + (n_in,), 3, allow_float=False))
+    w = draw(domain_input(domain, 1, (n_out, n_in), 3, allow_float=False))
+    b = draw(domain_input(domain, 2, (n_out,), 3, allow_float=False))
+    return Case([x, w, b], lambda x, w, b: ops.linear(x, w, b), "linear")
+
+
 CASE_BUILDERS: dict[str, Callable[[str, Domain], st.SearchStrategy[Case]]] = {
     "unary": unary_case,
     "binary": binary_case,
@@ -409,6 +420,7 @@ CASE_BUILDERS: dict[str, Callable[[str, Domain], st.SearchStrategy[Case]]] = {
     "stack": stack_case,
     "matmul": matmul_case,
     "softmax_cross_entropy": softmax_cross_entropy_case,
+    "linear": linear_case,
 }
 
 
