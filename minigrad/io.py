@@ -92,13 +92,14 @@ def load(path: str | os.PathLike) -> dict:
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ValueError("its description is not minigrad's")
         if meta.get("version") != VERSION:
-            raise ValueError(f"format version {meta.get('version')!r}, this minigrad reads 1")
+            raise ValueError(f"format version {meta.get('version')!r}; this minigrad reads "
+                             f"version {VERSION}")
         used: set[str] = set()
         state = _decode(meta["tree"], arrays, used)
         if used != set(arrays):
             raise ValueError(f"arrays not in its description: {sorted(set(arrays) - used)}")
     except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile,
-            UnicodeDecodeError) as err:
+            RecursionError) as err:  # RecursionError: a description nested absurdly deep
         raise ValueError(
             f"load: cannot read {path!r}: the file is truncated, corrupt or not a minigrad "
             f"save file ({type(err).__name__}: {err})"

@@ -497,3 +497,12 @@ def test_a_saved_file_gets_the_usual_permissions(tmp_path):
 def test_saving_into_a_missing_folder_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="no folder.*nowhere"):
         mg.save({"a": 1}, tmp_path / "nowhere" / "c.npz")
+
+
+def test_a_description_nested_absurdly_deep_is_a_corrupt_file_not_a_crash(tmp_path):
+    path = tmp_path / "deep.npz"
+    meta = b'{"format": "minigrad-state", "version": 1, "tree": ' + b"[" * 100_000
+    meta += b"]" * 100_000 + b"}"
+    np.savez(path, **{io.META: np.frombuffer(meta, dtype=np.uint8)})
+    with pytest.raises(ValueError, match="deep.npz"):
+        mg.load(path)
