@@ -271,6 +271,27 @@ def test_clip_without_bounds_is_explained():
         Value(1.0).clip()
 
 
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda: Value(np.ones(3))[5], IndexError, ["getitem:", "5", "size 3", "(3,)"]),
+        (lambda: Value(np.ones((2, 3))).broadcast_to((4, 3)), ValueError,
+         ["broadcast_to:", "(4,3)", "(2, 3)"]),
+        (lambda: mg.concat([Value(np.ones((2, 3))), Value(np.ones((2, 4)))]), ValueError,
+         ["concat:", "(2, 3), (2, 4)"]),
+        (lambda: Value(np.ones((2, 3))).squeeze(0), ValueError, ["squeeze:", "(2, 3)"]),
+        (lambda: Value(np.ones((2, 3))).transpose(0, 0), ValueError,
+         ["transpose:", "(0, 0)", "permutation"]),
+    ],
+    ids=["getitem", "broadcast_to", "concat", "squeeze", "transpose"],
+)
+def test_shape_op_errors_name_the_op_and_the_input_shapes(make, error, words):
+    with pytest.raises(error) as info:
+        make()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
 def test_index_with_a_float_is_explained():
     with pytest.raises(IndexError, match="integer.*1.5"):
         Value(np.ones(3))[1.5]
