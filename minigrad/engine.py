@@ -14,21 +14,43 @@ differentiable.
 from __future__ import annotations
 
 import contextlib
+import operator
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from minigrad.value import Value, to_data
+from minigrad.value import Value, creation_counter, to_data
 
 
 # ----- grad mode and anomaly mode (thread-local, so two threads can train independently) -----
 class _Mode(threading.local):
     def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly = False
+        self._grad_enabled = True
+        self._anomaly = False
+        # Speed: one flag for the ops' fast path, "recording and no anomaly checks", so it costs
+        # one thread-local lookup per op instead of two.
+        self.fast = True
         self.saved: list[bool] = []
+
+    @property
+    def grad_enabled(self) -> bool:
+        return self._grad_enabled
+
+    @grad_enabled.setter
+    def grad_enabled(self, on: bool) -> None:
+        self._grad_enabled = on
+        self.fast = on and not self._anomaly
+
+    @property
+    def anomaly(self) -> bool:
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, on: bool) -> None:
+        self._anomaly = on
+        self.fast = self._grad_enabled and not on
 
 
 mode = _Mode()
@@ -64,22 +86,29 @@ class enable_grad(_GradSwitch):
 
 
 # ----- forward: recording ---------------------------------------------------------------------
-def _new_value(data: Any, op: Any, parents: tuple, params: dict | None) -> Value:
-    # Bypass __init__: the data is already valid, and this runs once per recorded op.
+def _record(data: Any, op: Any, x: Any, y: Any, more: tuple, params: dict | None) -> Value:
+    """A Value made by `op` from inputs x, y, *more (Values, or raw constants; y None for a
+    one-input op), without Value.__init__: the data is already valid, and this runs per op."""
     v = Value.__new__(Value)
     v.data = data
     v.grad = None
-    v.requires_grad = op is not None
+    v.requires_grad = True
     v.label = None
-    v.parents = parents
+    v._x = x
+    v._y = y
+    v._more = more
     v._op = op
     v._params = params
+    v._id = next(creation_counter)
+    v._g = None
     return v
 
 
 def constant(data: Any) -> Value:
-    """A leaf that needs no gradient (numbers and arrays mixed into an op are wrapped so)."""
-    return _new_value(data, None, (), None)
+    """A leaf that needs no gradient (results computed only from constants, or under no_grad)."""
+    v = _record(data, None, None, None, (), None)
+    v.requires_grad = False
+    return v
 
 
 def _as_input(x: Any) -> Any:
@@ -119,11 +148,59 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Any:
     if mode.anomaly:
         _check_finite(out, op, params, inputs, "forward")
     if record and mode.grad_enabled:
-        parents = tuple(
-            x if isinstance(x, Value) else constant(d) for x, d in zip(inputs, datas)
-        )
-        return _new_value(out, op, parents, params or None)
+        # Speed: plain-number inputs are kept raw, not wrapped in a Value each (see parents).
+        kept = [x if isinstance(x, Value) else d for x, d in zip(inputs, datas)]
+        if len(kept) == 1:
+            return _record(out, op, kept[0], None, (), params or None)
+        return _record(out, op, kept[0], kept[1], tuple(kept[2:]), params or None)
     return constant(out)
+
+
+# Speed: the scalar engine spends most of its time here. These two skip `apply`'s generality
+# (argument tuples, the params dict, the loop) for the usual case: ops without parameters on
+# Values and Python floats or float arrays, with grad mode on and anomaly mode off. Anything else
+# goes through `apply`, so errors and modes behave exactly the same.
+def apply1(op: Any, x: Any) -> Any:
+    """`apply(op, x)` for an op with one input and no parameters."""
+    if isinstance(x, Value) and x.requires_grad and mode.fast:
+        try:
+            out = op.forward(x.data)
+        except (ValueError, IndexError, TypeError):
+            return apply(op, x)  # raises again, with the op's name and the shapes
+        if type(out) is not float and type(out) is not np.ndarray:
+            out = np.asarray(out)
+        return _record(out, op, x, None, (), None)
+    return apply(op, x)
+
+
+def apply2(op: Any, x: Any, y: Any) -> Any:
+    """`apply(op, x, y)` for an op with two inputs and no parameters."""
+    if isinstance(x, Value):
+        xd = x.data
+        need = x.requires_grad
+    elif type(x) is float or type(x) is np.ndarray and x.dtype.kind == "f":
+        xd = x
+        need = False
+    else:
+        return apply(op, x, y)
+    if isinstance(y, Value):
+        yd = y.data
+        need = need or y.requires_grad
+    elif type(y) is float or type(y) is np.ndarray and y.dtype.kind == "f":
+        yd = y
+    elif type(y) is int:
+        yd = y = float(y)  # `v * 2`: a weak scalar, as a float
+    else:
+        return apply(op, x, y)
+    if not need or not mode.fast:
+        return apply(op, x, y)
+    try:
+        out = op.forward(xd, yd)
+    except (ValueError, IndexError, TypeError):
+        return apply(op, x, y)  # raises again, with the op's name and the shapes
+    if type(out) is not float and type(out) is not np.ndarray:
+        out = np.asarray(out)
+    return _record(out, op, x, y, (), None)
 
 
 def _shapes(datas: Iterable[Any]) -> str:
@@ -163,21 +240,49 @@ def _check_finite(result: Any, op: Any, params: Any, inputs: Sequence[Any], wher
 
 # ----- backward ---------------------------------------------------------------------------------
 def topo_order(root: Value) -> list[Value]:
-    """Nodes that need a gradient, every node after all of its parents (iterative DFS)."""
-    order = []
-    seen = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for p in parents:
-            if p.requires_grad and p not in seen:
-                seen.add(p)
-                stack.append((p, iter(p.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+    """Nodes that need a gradient, every node after all of its parents."""
+    order = _graph_of(root)
+    for node in order:
+        node._g = None
     return order
+
+
+# Marks a node as part of the graph of the backward pass under way, not yet reached by a
+# gradient (in its `_g` slot, which later holds its pending gradient).
+_IN_GRAPH = object()
+
+
+def _graph_of(root: Value) -> list[Value]:
+    """The nodes reachable from root that need a gradient, in creation order (so every node
+    after all of its parents), each marked _IN_GRAPH.
+
+    Speed: rather than a depth-first walk (an iterator and a frame per node), collect the nodes,
+    then sort them by creation number: an op's inputs are always created before its result. For
+    a chain the walk already finds them in (reverse) order and the sort only checks that. The
+    mark doubles as the "seen" set.
+    """
+    root._g = _IN_GRAPH
+    order = [root]
+    for node in order:  # the list grows while we walk it: a breadth-first walk
+        x = node._x
+        if x is None:
+            continue  # a leaf
+        if isinstance(x, Value) and x.requires_grad and x._g is None:
+            x._g = _IN_GRAPH
+            order.append(x)
+        y = node._y
+        if isinstance(y, Value) and y.requires_grad and y._g is None:
+            y._g = _IN_GRAPH
+            order.append(y)
+        for z in node._more:
+            if isinstance(z, Value) and z.requires_grad and z._g is None:
+                z._g = _IN_GRAPH
+                order.append(z)
+    order.sort(key=_creation_number)
+    return order
+
+
+_creation_number = operator.attrgetter("_id")
 
 
 def sum_to(g: Any, like: Any) -> Any:
@@ -226,6 +331,8 @@ def _seed(root: Value, gradient: Any, create_graph: bool) -> Any:
                 f"{root.shape}; they must match"
             )
         seed = sum_to(seed, root.data)
+        if seed is gradient and type(seed) is np.ndarray:
+            seed = seed.copy()  # `.grad` never shares memory with the caller's array
         if create_graph and isinstance(gradient, Value):
             return gradient
     return constant(seed) if create_graph else seed
@@ -266,18 +373,26 @@ def gradients(output: Value, inputs: Sequence[Value], gradient: Any = None,
 def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
                  wanted: set | None = None,
                  on_rule: Callable[..., None] | None = None) -> dict:
-    """The backward pass itself. `on_rule(node, g, grads)` sees every rule applied (for traces)."""
-    order = topo_order(root)
-    pending = {root: seed}
+    """The backward pass itself. `on_rule(node, g, grads)` sees every rule applied (for traces).
+
+    Nodes are visited from the root down, each after all of its consumers. A node's gradient
+    waits in its `_g` slot until its turn, then goes to `.grad` and through the op's rules to
+    the op's inputs. Speed: the slot is cheaper than a dict from node to gradient.
+    """
     found = {}
+    order = _graph_of(root)
+    # The general path: gradients as Values, traces, anomaly checks, ops with their own vjp.
+    general = create_graph or on_rule is not None or mode.anomaly
     saved = mode.grad_enabled
     # Rules record only when their results must be differentiable again.
     mode.grad_enabled = create_graph
+    root._g = seed
     try:
         for node in reversed(order):
-            g = pending.pop(node, None)  # dropped as soon as it is used
-            if g is None:
-                continue
+            g = node._g
+            node._g = None  # dropped as soon as it is used
+            if g is _IN_GRAPH:
+                continue  # no gradient reached it
             if accumulate:
                 node.grad = g if node.grad is None else node.grad + g
             if wanted is not None and node in wanted:
@@ -285,25 +400,81 @@ def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
             op = node._op
             if op is None:
                 continue
-            parents = node.parents
-            needs = [p.requires_grad for p in parents]
-            if create_graph:
-                grads = op.vjp(g, node, parents, needs, node._params or {})
-            else:
-                inputs = [p.data for p in parents]
-                grads = op.vjp(g, node.data, inputs, needs, node._params or {})
-            if mode.anomaly:
-                for gp in grads:
-                    if gp is not None:
-                        _check_finite(gp, op, node._params, parents, "backward", node)
-            if on_rule is not None:
-                on_rule(node, g, grads)
-            for p, gp, need in zip(parents, grads, needs):
-                if gp is None or not need:
+            if general or node._params is not None or node._more or not op.rules_only:
+                _vjp_general(node, g, create_graph, on_rule)
+                continue
+            # Speed: the plain path for one or two inputs without parameters (most nodes),
+            # unrolled: each input that needs a gradient gets its rule's result, summed back to
+            # its own shape, added to its pending gradient.
+            rules = op.grads
+            x, y = node._x, node._y
+            if y is None:
+                if not x.requires_grad:  # switched off after the op was recorded
                     continue
-                gp = sum_to(gp, p.data)
-                prev = pending.get(p)
-                pending[p] = gp if prev is None else prev + gp
+                gx = rules[0](g, node.data, x.data)
+                if gx is not None:
+                    if type(gx) is not float or type(x.data) is not float:
+                        gx = _fit(gx, x, g)
+                    pending = x._g
+                    x._g = gx if pending is _IN_GRAPH else pending + gx
+                continue
+            xd = x.data if isinstance(x, Value) else x
+            yd = y.data if isinstance(y, Value) else y
+            if isinstance(x, Value) and x.requires_grad:
+                gx = rules[0](g, node.data, xd, yd)
+                if gx is not None:
+                    if type(gx) is not float or type(xd) is not float:
+                        gx = _fit(gx, x, g)
+                    pending = x._g
+                    x._g = gx if pending is _IN_GRAPH else pending + gx
+            if isinstance(y, Value) and y.requires_grad:
+                gy = rules[1](g, node.data, xd, yd)
+                if gy is not None:
+                    if type(gy) is not float or type(yd) is not float:
+                        gy = _fit(gy, y, g)
+                    pending = y._g
+                    y._g = gy if pending is _IN_GRAPH else pending + gy
+    except BaseException:
+        for node in order:
+            node._g = None  # a failed pass leaves nothing pending behind
+        raise
     finally:
         mode.grad_enabled = saved
     return found
+
+
+def _vjp_general(node: Value, g: Any, create_graph: bool, on_rule: Callable | None) -> None:
+    """One node's rules through `op.vjp`, on data or (create_graph) on Values."""
+    op = node._op
+    parents = node.parents
+    needs = [p.requires_grad for p in parents]
+    params = node._params or {}
+    if create_graph:
+        grads = op.vjp(g, node, parents, needs, params)
+    else:
+        grads = op.vjp(g, node.data, [p.data for p in parents], needs, params)
+    if mode.anomaly:
+        for gp in grads:
+            if gp is not None:
+                _check_finite(gp, op, node._params, parents, "backward", node)
+    if on_rule is not None:
+        on_rule(node, g, grads)
+    for p, gp, need in zip(parents, grads, needs):
+        if gp is None or not need:
+            continue
+        if isinstance(gp, Value):
+            gp = sum_to(gp, p.data)
+        elif type(gp) is not float or type(p.data) is not float:
+            gp = _fit(gp, p, g)
+        pending = p._g
+        p._g = gp if pending is _IN_GRAPH else pending + gp
+
+
+def _fit(gx: Any, x: Value, g: Any) -> Any:
+    """A rule's plain result as x's gradient: summed to x's shape and dtype; and for a leaf,
+    never memory shared with another node's gradient (optimizers may change `.grad` in place;
+    a rule like add's passes `g` itself on, and reshape passes a view of it)."""
+    gx = sum_to(gx, x.data)
+    if type(gx) is np.ndarray and x._op is None and (gx is g or gx.base is not None):
+        gx = gx.copy()
+    return gx

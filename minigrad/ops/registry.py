@@ -43,6 +43,13 @@ class Op:
     name = "op"
     grads: tuple = ()
     domain: Domain
+    # True when the op's gradients are just its `grads` rules (vjp not overridden): the engine
+    # then calls the rules itself, skipping vjp's generality (set for each subclass below).
+    rules_only = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.rules_only = cls.vjp.__func__ is Op.vjp.__func__
 
     @staticmethod
     def forward(*inputs: Any, **params: Any) -> Any:
