@@ -90,15 +90,16 @@ _ACTIVATIONS = {"tanh", "relu", "sigmoid", "leaky_relu", "softplus"}
 
 # ----- text helpers -----------------------------------------------------------------------------
 def fmt_number(x: float, digits: int = 4) -> str:
-    """A number to `digits` significant digits: 6.25, 0.1375, -3.333, 1.235e+05."""
-    return f"{x:.{digits}g}"
+    """A number to `digits` significant digits: 6.25, 0.1375, -3.333, 1.235e+05 (and -0.0,
+    which relu's gradient rule can make, as plain 0)."""
+    return f"{x + 0.0:.{digits}g}"
 
 
 def fmt_data(x: Any, entries: int = 6, digits: int = 4) -> str:
     """A float, or an array as its shape and dtype, then its entries when there are at most
     `entries` of them, otherwise its min / mean / max. Used for data and gradients alike."""
     if type(x) is float:
-        return f"{x:.{digits}g}"
+        return f"{x + 0.0:.{digits}g}"
     if isinstance(x, Value):  # a gradient stored as a Value (backward with create_graph=True)
         x = x.data
     if isinstance(x, (float, int, np.floating)):

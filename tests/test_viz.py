@@ -376,3 +376,12 @@ def test_modules_without_drawn_nodes_get_no_box():
     src = draw_graph(y, modules=model).source
     labels = re.findall(r'subgraph cluster_\d+ \{\n\t*label="([^"]+)"', src)
     assert labels == ["layers.0 (Layer)", "layers.0.neurons.0 (Neuron)"]
+
+
+def test_negative_zero_reads_as_zero():
+    x = mg.Value(-0.5, label="x")
+    y = x.relu() * -1.0  # relu's rule gives -0.0 to x
+    y.backward()
+    src = draw_graph(y).source
+    assert "-0\\n" not in src and not src.count('-0"')
+    assert 'label="x\\ndata -0.5\\ngrad 0"' in src
