@@ -252,3 +252,20 @@ def test_penalty_of_a_module_counts_every_parameter():
     assert float(losses.l2_penalty(model).data) == pytest.approx(expected)
     with pytest.raises(ValueError, match="no parameters given"):
         losses.l2_penalty([])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_classification_losses_and_penalties_gradcheck(reduction):
+    scores = np.array([0.4, -1.3, 2.2])
+    signs = np.array([1.0, 1.0, -1.0])
+    checks = [
+        (lambda x: losses.hinge_loss(x, signs, reduction=reduction), scores),
+        (lambda x: losses.nll_loss(x, LABELS, reduction=reduction), log_softmax(LOGITS)),
+        (lambda x: losses.cross_entropy(x, LABELS, reduction=reduction), LOGITS),
+        (lambda x: losses.binary_cross_entropy(x, Y01, reduction=reduction), PROB),
+        (lambda x: losses.binary_cross_entropy_with_logits(x, Y01, reduction=reduction), scores),
+        (lambda x: losses.l1_penalty([x]), scores),
+        (lambda x: losses.l2_penalty([x]), scores),
+    ]
+    for fn, x in checks:
+        assert mg.gradcheck(fn, x)
