@@ -69,19 +69,19 @@ def _target(name: str, target: Any, pred: Any) -> Any:
     return target
 
 
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
 def _reduce(name: str, loss: Any, reduction: str) -> Any:
-    if reduction == "mean":
-        return loss.mean() if np.ndim(_data(loss)) else loss
-    if reduction == "sum":
-        return loss.sum() if np.ndim(_data(loss)) else loss
-    if reduction == "none":
+    if reduction == "none" or not np.ndim(_data(loss)):
         return loss
-    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return loss.mean() if reduction == "mean" else loss.sum()
 
 
 def _pair(name: str, pred: Any, target: Any, reduction: str) -> tuple[Any, Any]:
-    if reduction not in _REDUCTIONS:
-        _reduce(name, None, reduction)
+    _check_reduction(name, reduction)
     pred = _prediction(name, pred)
     return pred, _target(name, target, pred)
 
@@ -190,8 +190,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
     0.6931471805599453
     """
     name = "cross_entropy"
-    if reduction not in _REDUCTIONS:
-        _reduce(name, None, reduction)
+    _check_reduction(name, reduction)
     logits = _prediction(name, logits)
     shape = np.shape(_data(logits))
     if len(shape) not in (1, 2):
@@ -211,8 +210,7 @@ def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Any:
     Gradient: dL/dlogp = -1 at the label, 0 elsewhere.
     """
     name = "nll_loss"
-    if reduction not in _REDUCTIONS:
-        _reduce(name, None, reduction)
+    _check_reduction(name, reduction)
     logp = _prediction(name, log_probs)
     shape = np.shape(_data(logp))
     if len(shape) not in (1, 2):
