@@ -31,11 +31,11 @@ def _prepare(args: tuple, argnums: tuple[int, ...]) -> tuple[list, list[Value], 
     for i in argnums:
         if i >= len(args):
             raise TypeError(f"argnums includes {i} but the function got {len(args)} arguments")
-        if isinstance(args[i], Value):
-            nested = nested or args[i].requires_grad
+        if isinstance(args[i], Value) and args[i].requires_grad:
+            nested = True
             leaf = args[i]
         else:
-            leaf = Value(args[i])
+            leaf = Value(args[i])  # a number, an array, or a constant Value's data
         args[i] = leaf
         leaves.append(leaf)
     return args, leaves, nested

@@ -22,6 +22,22 @@ def test_autodiff_grad_of_an_array():
     np.testing.assert_allclose(d, x + np.exp(x) / 4, rtol=1e-14)
 
 
+def test_autodiff_grad_at_values():
+    # At a Value that requires grad: the gradient is a Value, differentiable again.
+    v = Value(3.0)
+    d = mg.grad(lambda x: x * x)(v)
+    assert isinstance(d, Value) and d.data == 6.0 and d.requires_grad
+    d.backward()
+    assert v.grad == 2.0
+    # At a constant Value: its data is the point, the gradient is plain.
+    for c in (Value(3.0, requires_grad=False), Value(3.0).detach()):
+        assert mg.grad(lambda x: x * x)(c) == 6.0
+    const = Value(np.array([1.0, -2.0]), requires_grad=False)
+    np.testing.assert_array_equal(mg.grad(lambda x: (x**3).sum())(const), [3.0, 12.0])
+    value, g = mg.value_and_grad(lambda x: x.exp())(Value(0.0, requires_grad=False))
+    assert (value, g) == (1.0, 1.0)
+
+
 def test_autodiff_grad_composes_second_and_third_derivatives():
     d2 = mg.grad(mg.grad(lambda x: x.sin()))
     d3 = mg.grad(d2)
