@@ -145,15 +145,17 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Any:
         out = np.asarray(out)  # numpy reductions give numpy scalars: keep them as 0-d arrays
     if not has_value:
         return out
-    if mode.anomaly:
-        _check_finite(out, op, params, inputs, "forward")
-    if record and mode.grad_enabled:
-        # Speed: plain-number inputs are kept raw, not wrapped in a Value each (see parents).
-        kept = [x if isinstance(x, Value) else d for x, d in zip(inputs, datas)]
-        if len(kept) == 1:
-            return _record(out, op, kept[0], None, (), params or None)
-        return _record(out, op, kept[0], kept[1], tuple(kept[2:]), params or None)
-    return constant(out)
+    if not mode.fast:
+        if mode.anomaly:
+            _check_finite(out, op, params, inputs, "forward")
+        record = record and mode.grad_enabled
+    if not record:
+        return constant(out)
+    # Speed: plain-number inputs are kept raw, not wrapped in a Value each (see parents).
+    kept = [x if isinstance(x, Value) else d for x, d in zip(inputs, datas)]
+    if len(kept) == 1:
+        return _record(out, op, kept[0], None, (), params or None)
+    return _record(out, op, kept[0], kept[1], tuple(kept[2:]), params or None)
 
 
 # Speed: the scalar engine spends most of its time here. These two skip `apply`'s generality
@@ -287,6 +289,10 @@ _creation_number = operator.attrgetter("_id")
 
 def sum_to(g: Any, like: Any) -> Any:
     """Undo broadcasting: sum `g` down to the shape of `like` (data), and match its dtype."""
+    if type(g) is np.ndarray and type(like) is np.ndarray:  # Speed: the usual case first
+        if g.shape != like.shape:
+            g = sum_to_shape(g, like.shape)
+        return g if g.dtype == like.dtype else g.astype(like.dtype)
     if type(like) is float:
         if type(g) is float:
             return g
@@ -307,6 +313,8 @@ def sum_to(g: Any, like: Any) -> Any:
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum the broadcast axes of `g` (an array or a Value) so that it has `shape`."""
     lead = g.ndim - len(shape)
+    if lead > 0 and g.shape[lead:] == shape:  # Speed: only new leading axes (a bias): one sum
+        return g.sum(axis=tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
     )
@@ -400,8 +408,11 @@ def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
             op = node._op
             if op is None:
                 continue
-            if general or node._params is not None or node._more or not op.rules_only:
+            if general or not op.rules_only:
                 _vjp_general(node, g, create_graph, on_rule)
+                continue
+            if node._params is not None or node._more:
+                _vjp_plain(node, g)
                 continue
             # Speed: the plain path for one or two inputs without parameters (most nodes),
             # unrolled: each input that needs a gradient gets its rule's result, summed back to
@@ -470,11 +481,34 @@ def _vjp_general(node: Value, g: Any, create_graph: bool, on_rule: Callable | No
         p._g = gp if pending is _IN_GRAPH else pending + gp
 
 
+def _vjp_plain(node: Value, g: Any) -> None:
+    """One node's rules on plain data, for ops with parameters or more than two inputs: the
+    same as `op.vjp`, without building the lists it needs."""
+    inputs = (node._x,) if node._y is None else (node._x, node._y, *node._more)
+    datas = [x.data if isinstance(x, Value) else x for x in inputs]
+    params = node._params or {}
+    for rule, x in zip(node._op.grads, inputs):
+        if isinstance(x, Value) and x.requires_grad:
+            gx = rule(g, node.data, *datas, **params)
+            if gx is None:
+                continue
+            if type(gx) is not float or type(x.data) is not float:
+                gx = _fit(gx, x, g)
+            pending = x._g
+            x._g = gx if pending is _IN_GRAPH else pending + gx
+
+
 def _fit(gx: Any, x: Value, g: Any) -> Any:
     """A rule's plain result as x's gradient: summed to x's shape and dtype; and for a leaf,
     never memory shared with another node's gradient (optimizers may change `.grad` in place;
     a rule like add's passes `g` itself on, and reshape passes a view of it)."""
-    gx = sum_to(gx, x.data)
-    if type(gx) is np.ndarray and x._op is None and (gx is g or gx.base is not None):
+    xd = x.data
+    if type(gx) is not np.ndarray or type(xd) is not np.ndarray:
+        return sum_to(gx, xd)  # numbers, and numpy scalars
+    if gx.shape != xd.shape:
+        gx = sum_to_shape(gx, xd.shape)
+    if gx.dtype != xd.dtype:
+        gx = gx.astype(xd.dtype)
+    if x._op is None and (gx is g or gx.base is not None):
         gx = gx.copy()
     return gx

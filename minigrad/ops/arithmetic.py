@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from minigrad.engine import apply
+from minigrad.engine import apply1, apply2
 from minigrad.ops.registry import Domain, Op, data_of, register
 
 _BINARY = Domain("binary", ranges=((-3.0, 3.0), (-3.0, 3.0)))
@@ -109,32 +109,32 @@ class Pow(Op):
 
 def add(x, y):
     """x + y, elementwise with broadcasting."""
-    return apply(Add, x, y)
+    return apply2(Add, x, y)
 
 
 def sub(x, y):
     """x - y, elementwise with broadcasting."""
-    return apply(Sub, x, y)
+    return apply2(Sub, x, y)
 
 
 def mul(x, y):
     """x * y, elementwise with broadcasting."""
-    return apply(Mul, x, y)
+    return apply2(Mul, x, y)
 
 
 def div(x, y):
     """x / y, elementwise with broadcasting (x / 0 gives +-inf or nan, as numpy)."""
-    return apply(Div, x, y)
+    return apply2(Div, x, y)
 
 
 def neg(x):
     """-x."""
-    return apply(Neg, x)
+    return apply1(Neg, x)
 
 
 def pow(x, y):  # noqa: A001 - the public name mirrors numpy/PyTorch
     """x ** y, elementwise; either side may be a Value (negative ** fractional gives nan)."""
-    return apply(Pow, x, y)
+    return apply2(Pow, x, y)
 
 
 # Imported at the end to avoid an import cycle: the elementwise family uses arithmetic too.

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from minigrad.engine import apply
+from minigrad.engine import apply, apply1, apply2
 from minigrad.ops.registry import Domain, Op, data_of, register
 
 
@@ -253,37 +253,37 @@ class Where(Op):
 
 def exp(x):
     """e**x."""
-    return apply(Exp, x)
+    return apply1(Exp, x)
 
 
 def log(x):
     """Natural logarithm (log(0) = -inf, log of a negative = nan, without a warning)."""
-    return apply(Log, x)
+    return apply1(Log, x)
 
 
 def sqrt(x):
     """Square root (of a negative: nan, without a warning)."""
-    return apply(Sqrt, x)
+    return apply1(Sqrt, x)
 
 
 def abs(x):  # noqa: A001
     """|x| (abs'(0) = 0)."""
-    return apply(Abs, x)
+    return apply1(Abs, x)
 
 
 def tanh(x):
     """Hyperbolic tangent."""
-    return apply(Tanh, x)
+    return apply1(Tanh, x)
 
 
 def sigmoid(x):
     """1 / (1 + e**-x), computed without overflow."""
-    return apply(Sigmoid, x)
+    return apply1(Sigmoid, x)
 
 
 def relu(x):
     """max(x, 0) (relu'(0) = 0)."""
-    return apply(Relu, x)
+    return apply1(Relu, x)
 
 
 def leaky_relu(x, slope=0.01):
@@ -293,17 +293,17 @@ def leaky_relu(x, slope=0.01):
 
 def softplus(x):
     """log(1 + e**x), computed without overflow."""
-    return apply(Softplus, x)
+    return apply1(Softplus, x)
 
 
 def sin(x):
     """sin(x)."""
-    return apply(Sin, x)
+    return apply1(Sin, x)
 
 
 def cos(x):
     """cos(x)."""
-    return apply(Cos, x)
+    return apply1(Cos, x)
 
 
 def clip(x, lo=None, hi=None):
@@ -315,12 +315,12 @@ def clip(x, lo=None, hi=None):
 
 def maximum(x, y):
     """Elementwise maximum (ties split the gradient evenly)."""
-    return apply(Maximum, x, y)
+    return apply2(Maximum, x, y)
 
 
 def minimum(x, y):
     """Elementwise minimum (ties split the gradient evenly)."""
-    return apply(Minimum, x, y)
+    return apply2(Minimum, x, y)
 
 
 def where(cond, x, y):
