@@ -140,6 +140,14 @@ def check_float32(name: str, case: Case, rng: np.random.Generator) -> None:
         assert leaf.grad.dtype == np.float32 and leaf.grad.shape == x.shape
         np.testing.assert_allclose(leaf.grad, ref, rtol=1e-3, atol=1e-3 * (1 + np.max(
             np.abs(ref), initial=0.0)))
+    # Gradients that are Values (create_graph=True) stay float32 as well.
+    leaves = [Value(x) for x in single]
+    case.call(*leaves).backward(g, create_graph=True)
+    for leaf, x in zip(leaves, single):
+        if type(x) is not float:
+            assert leaf.grad.dtype == np.float32, (
+                f"{name}: create_graph=True gives a {leaf.grad.dtype} gradient for float32 input"
+            )
 
 
 def _second(case: Case, inputs: list, g, r) -> float:

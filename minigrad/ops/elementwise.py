@@ -76,6 +76,14 @@ def _sign(x):
     return np.sign(x)
 
 
+def _in_dtype(c, *like):
+    """A constant factor of a rule (a mask, a share) in the dtype of `like`: a bool or float64
+    array would turn float32 gradients into float64 when the rule runs on Values."""
+    if type(c) is not np.ndarray:
+        return c
+    return c.astype(np.result_type(*(data_of(v) for v in like)), copy=False)
+
+
 @register("abs", Domain("unary", kinks=(0.0,), second_order=False))
 class Abs(Op):
     """|x|.  Gradient: gx = g * sign(x), with abs'(0) = 0."""
@@ -120,7 +128,7 @@ class Relu(Op):
 
     name = "relu"
     forward = staticmethod(lambda x: max(x, 0.0) if type(x) is float else np.maximum(x, 0))
-    grads = (lambda g, out, x: g * (data_of(x) > 0),)
+    grads = (lambda g, out, x: g * _in_dtype(data_of(x) > 0, x),)
 
 
 def _leaky(x, slope):
@@ -136,7 +144,7 @@ class LeakyRelu(Op):
 
     name = "leaky_relu"
     forward = staticmethod(_leaky)
-    grads = (lambda g, out, x, slope: g * where(data_of(x) > 0, 1.0, slope),)
+    grads = (lambda g, out, x, slope: g * _in_dtype(where(data_of(x) > 0, 1.0, slope), x),)
 
 
 def _softplus(x):
@@ -194,13 +202,13 @@ class Clip(Op):
 
     name = "clip"
     forward = staticmethod(_clip)
-    grads = (lambda g, out, x, lo, hi: g * _inside(x, lo, hi),)
+    grads = (lambda g, out, x, lo, hi: g * _in_dtype(_inside(x, lo, hi), x),)
 
 
 def _tie_share(x, y):
     """1 where x wins, 0 where y wins, 1/2 on a tie (the gradient is split evenly)."""
     x, y = data_of(x), data_of(y)
-    return (x > y) + 0.5 * (x == y)
+    return _in_dtype((x > y) + 0.5 * (x == y), x, y)
 
 
 def _floats(x, y):
@@ -243,8 +251,8 @@ class Where(Op):
 
     name = "where"
     forward = staticmethod(_where)
-    grads = (lambda g, out, x, y, cond: g * cond,
-             lambda g, out, x, y, cond: g * np.logical_not(cond))
+    grads = (lambda g, out, x, y, cond: g * _in_dtype(cond, g),
+             lambda g, out, x, y, cond: g * _in_dtype(np.logical_not(cond), g))
 
     @classmethod
     def describe(cls, params):

@@ -80,6 +80,8 @@ def _extreme_grad(g, out, x, axis, keepdims):
     # The winners share g evenly: ties split it (a subgradient; the sum stays g).
     winners = data_of(x) == data_of(_expand(out, x, axis, keepdims))
     share = winners / np.sum(winners, axis=_axes(axis, np.ndim(data_of(x))), keepdims=True)
+    # In x's dtype: a float64 share would make float32 gradients float64 under create_graph.
+    share = share.astype(np.result_type(data_of(x)), copy=False)
     return _expand(g, x, axis, keepdims) * share
 
 
