@@ -28,6 +28,9 @@ RTOL = 1e-4
 
 NAMES = sorted(REGISTRY)
 SECOND_ORDER = sorted(n for n in NAMES if REGISTRY[n].domain.second_order)
+KIND = {n: REGISTRY[n].domain.kind for n in NAMES}
+# Kinds whose ops map Python floats to a Python float (scalars stay floats all the way through).
+SCALAR_KINDS = ("unary", "binary", "reduce", "where")
 
 
 def _random_like(rng: np.random.Generator, x):
@@ -95,6 +98,8 @@ def test_op_gradient_matches_finite_differences_and_float32_stays(name, data):
     assert np.shape(out.data) == np.shape(plain)
     np.testing.assert_array_equal(out.data, plain)
     assert out.dtype == np.float64
+    if all(type(x) is float for x in case.inputs) and KIND[name] in SCALAR_KINDS:
+        assert type(out.data) is float, "Python floats in, a Python float out (the fast path)"
 
     g = _random_like(rng, out.data)
     out.backward(g)
@@ -124,7 +129,7 @@ def check_float32(name: str, case: Case, rng: np.random.Generator) -> None:
     floats = [x for x in case.inputs if type(x) is float]
     if len(floats) == len(case.inputs):
         return  # only Python floats: float64 by definition
-    if floats and REGISTRY[name].domain.kind not in ("unary", "binary", "where"):
+    if floats and KIND[name] not in ("unary", "binary", "where"):
         return  # Python floats are weak scalars in elementwise ops only (as in numpy)
     single = [x if type(x) is float else x.astype(np.float32) for x in case.inputs]
     leaves = [Value(x) for x in single]
