@@ -461,7 +461,13 @@ def _vjp_general(node: Value, g: Any, create_graph: bool, on_rule: Callable | No
     needs = [p.requires_grad for p in parents]
     params = node._params or {}
     if create_graph:
-        grads = op.vjp(g, node, parents, needs, params)
+        # The rule's own ops (a '/' inside sqrt's rule) are not where a NaN starts: check the
+        # rule's results below instead, under this op's name.
+        anomaly, mode.anomaly = mode.anomaly, False
+        try:
+            grads = op.vjp(g, node, parents, needs, params)
+        finally:
+            mode.anomaly = anomaly
     else:
         grads = op.vjp(g, node.data, [p.data for p in parents], needs, params)
     if mode.anomaly:

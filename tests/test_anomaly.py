@@ -193,3 +193,23 @@ def test_negatives_under_sqrt_pow_and_log_are_caught_by_name(make, op, data):
     x = Value(data, label="input")
     with mg.detect_anomaly(), pytest.raises(FloatingPointError, match=f"{op}.*'input'.*NaN"):
         make(x) + 1.0
+
+
+def test_backward_with_create_graph_names_the_op_not_an_op_inside_its_rule():
+    # sqrt's rule is g / (2 sqrt(x)): the Inf appears in that '/', but the op to blame is sqrt.
+    x = Value(0.0, label="x")
+    with mg.detect_anomaly():
+        root = x.sqrt()
+        root.label = "root"
+        with pytest.raises(FloatingPointError) as info:
+            root.backward(create_graph=True)
+    message = str(info.value)
+    assert "backward of op 'sqrt'" in message and "'root'" in message and "Inf" in message
+    assert "'/'" not in message
+
+
+def test_second_derivatives_work_in_anomaly_mode():
+    with mg.detect_anomaly():
+        assert mg.grad(mg.grad(lambda v: v**3))(2.0) == 12.0
+        with pytest.raises(FloatingPointError, match="backward of op 'sqrt'"):
+            mg.grad(mg.grad(lambda v: v.sqrt()))(0.0)
