@@ -43,7 +43,7 @@ FUZZ_OPS = sorted(name for name, op in REGISTRY.items() if op.domain.kind in KIN
 MARGIN = 0.02  # how far from a kink or a tie an input must stay
 INSIDE = 0.05  # a value counts as inside a range when it is this fraction away from both ends
 
-# The errors a program may stop with: the op, then what the message must say.
+# The errors a program may stop with: (exception type, what its message must say).
 DOCUMENTED = [
     (ValueError, r"could not be broadcast|do not broadcast"),
     (ValueError, r"axis -?\d+ is out of (range|bounds)"),
@@ -146,9 +146,9 @@ def programs(draw: Callable) -> tuple[list, list[Step], list[tuple[str, str]]]:
             leaves.append(draw(st.floats(-2.5, 2.5)))  # a scalar Value holds a Python float
         else:
             leaves.append(draw(hnp.arrays(np.float64, shape, elements=st.floats(-2.5, 2.5))))
-    values = [mg.Value(x) for x in leaves]  # the program run once here, to decide its steps
+    values = [mg.Value(x) for x in leaves]  # each step runs once here, on the drawn data
     steps: list[Step] = []
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []
     target = draw(st.integers(2, 7))
     for _ in range(3 * target):  # a drawn step may be skipped (a kink, a tie): draw more
         if len(steps) == target:
