@@ -119,3 +119,13 @@ def test_gradcheck_leaves_inputs_alone_and_needs_a_value():
     v = Value(x)
     assert mg.gradcheck(lambda w: w.sum(), v) is True
     assert v.grad is None  # the check works on its own copies
+
+
+def test_gradcheck_documented_defaults():
+    import inspect
+
+    params = inspect.signature(mg.gradcheck).parameters
+    assert (params["eps"].default, params["atol"].default, params["rtol"].default) == (
+        1e-6, 1e-5, 1e-3,
+    )
+    assert issubclass(GradcheckError, AssertionError)  # a failed check fails a plain test
