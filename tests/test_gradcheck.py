@@ -1,5 +1,6 @@
 """gradcheck: True when backward is right, a GradcheckError that says where when it is wrong."""
 
+import inspect
 import re
 
 import numpy as np
@@ -122,8 +123,6 @@ def test_gradcheck_leaves_inputs_alone_and_needs_a_value():
 
 
 def test_gradcheck_documented_defaults():
-    import inspect
-
     params = inspect.signature(mg.gradcheck).parameters
     assert (params["eps"].default, params["atol"].default, params["rtol"].default) == (
         1e-6, 1e-5, 1e-3,
