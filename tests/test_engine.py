@@ -12,7 +12,8 @@ import pytest
 
 import minigrad as mg
 from minigrad import Value
-from minigrad.engine import gradients, is_grad_enabled, topo_order
+from minigrad.engine import apply, gradients, is_grad_enabled, topo_order
+from minigrad.ops import Op
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,6 +167,31 @@ def test_engine_requires_grad_false_gets_no_grad_and_records_nothing():
     assert all(node.requires_grad for node in order)
     assert not any(node is k or node is c for node in order)
     assert [node.op for node in order] == ["", "*", "sum"] and order[0] is a
+
+
+class CountingMul(Op):
+    """x * y, remembering which gradient rules ran.  Gradient: gx = g * y, gy = g * x."""
+
+    name = "counting_mul"
+    ran: list = []
+    forward = staticmethod(lambda x, y: x * y)
+    grads = (lambda g, out, x, y: CountingMul.ran.append("x") or g * y,
+             lambda g, out, x, y: CountingMul.ran.append("y") or g * x)
+
+
+def test_engine_constants_cost_no_gradient_work():
+    CountingMul.ran.clear()
+    a = Value(np.array([1.0, 2.0]))
+    k = Value(np.array([3.0, 4.0]), requires_grad=False)
+    apply(CountingMul, a, k).sum().backward()
+    assert CountingMul.ran == ["x"]  # no rule for the constant k
+    np.testing.assert_array_equal(a.grad, [3.0, 4.0])
+    CountingMul.ran.clear()
+    b = Value(2.0)
+    out = apply(CountingMul, apply(CountingMul, k, k), 1.0) * b  # a constant branch
+    out.sum().backward()
+    assert CountingMul.ran == []
+    assert b.grad == 9.0 + 16.0
 
 
 def test_engine_plain_numbers_become_constant_parents():
