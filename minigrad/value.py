@@ -9,17 +9,12 @@ there and the graph walk lives in `minigrad.engine`.
 
 from __future__ import annotations
 
-import itertools
 import numbers
 from typing import Any
 
 import numpy as np
 
 _FLOAT64 = np.dtype(np.float64)
-
-# Every Value gets the next number at creation. An op's inputs exist before its result, so
-# sorting nodes by this number is a topological order (the engine's backward relies on it).
-creation_counter = itertools.count()
 
 
 def to_data(x: Any, what: str = "Value") -> float | np.ndarray:
@@ -95,10 +90,10 @@ class Value:
     # not one tuple of them, because every object that holds references is tracked by Python's
     # garbage collector, whose time grows with their number: one object per op, not two, halves
     # it (it was about half of a scalar chain's forward time).
-    # _id: the creation number, which orders the graph for backward; _g: the gradient pending
-    # for this node during a backward pass.
+    # During a backward pass only: _g, the gradient pending for this node (None otherwise);
+    # _n, how many uses of this node by others have not been visited yet (set by the pass).
     __slots__ = ("data", "grad", "requires_grad", "label", "_x", "_y", "_more", "_op", "_params",
-                 "_id", "_g", "__weakref__")
+                 "_g", "_n", "__weakref__")
 
     # Tell numpy to step aside: `array * value` and `np.float64(2) * value` then call our
     # reflected methods and are recorded, instead of numpy turning the Value into an array.
@@ -115,7 +110,6 @@ class Value:
         self._more = ()
         self._op = None
         self._params = None
-        self._id = next(creation_counter)
         self._g = None
 
     # ----- attributes -------------------------------------------------------------------

@@ -81,6 +81,8 @@ def _in_dtype(c, *like):
     array would turn float32 gradients into float64 when the rule runs on Values."""
     if type(c) is not np.ndarray:
         return c
+    if c.dtype.kind == "b" and not any(hasattr(v, "_op") for v in like):
+        return c  # Speed: on plain arrays, g * mask keeps g's dtype already (no copy needed)
     return c.astype(np.result_type(*(data_of(v) for v in like)), copy=False)
 
 

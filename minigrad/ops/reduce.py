@@ -52,7 +52,9 @@ def _count(x, out):
 def _spread(g, x, axis, keepdims):
     g = _expand(g, x, axis, keepdims)
     if not hasattr(g, "_op"):
-        return np.broadcast_to(g, np.shape(x))  # Speed: plain data straight to numpy
+        # Speed: plain data straight to numpy; a filled array costs less than a broadcast view
+        # here (np.broadcast_to's Python wrapper), and is writable.
+        return np.full(np.shape(x), g)
     return broadcast_to(g, np.shape(data_of(x)))
 
 
