@@ -217,10 +217,11 @@ def reshape_case(draw, name: str, domain: Domain) -> Case:
 
 @st.composite
 def transpose_case(draw, name: str, domain: Domain) -> Case:
-    shape = draw(shapes())
+    # Mostly 3-d with explicit axes: only there are permutations that are not their own inverse.
+    shape = draw(shapes() | shapes(min_dims=3))
     ndim = len(shape)
     x = draw(domain_input(domain, 0, shape, 1, allow_float=False))
-    if draw(st.booleans()):
+    if draw(st.integers(0, 3)) == 0:
         return Case([x], lambda x: ops.transpose(x), "transpose()")
     axes = [draw(st.sampled_from([a, a - ndim])) for a in draw(st.permutations(range(ndim)))]
     return Case([x], lambda x: ops.transpose(x, *axes), f"transpose(*{axes})")
