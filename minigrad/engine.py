@@ -181,6 +181,9 @@ def apply2(op: Any, x: Any, y: Any) -> Any:
     elif type(x) is float or type(x) is np.ndarray and x.dtype.kind == "f":
         xd = x
         need = False
+    elif type(x) is int:
+        xd = x = float(x)  # `2 * v`: a weak scalar, as a float
+        need = False
     else:
         return apply(op, x, y)
     if isinstance(y, Value):
@@ -200,7 +203,19 @@ def apply2(op: Any, x: Any, y: Any) -> Any:
         return apply(op, x, y)  # raises again, with the op's name and the shapes
     if type(out) is not float and type(out) is not np.ndarray:
         out = np.asarray(out)
-    return _record(out, op, x, y, (), None)
+    # _record(out, op, x, y, (), None), written out: one call less per op
+    v = Value.__new__(Value)
+    v.data = out
+    v.grad = None
+    v.requires_grad = True
+    v.label = None
+    v._x = x
+    v._y = y
+    v._more = ()
+    v._op = op
+    v._params = None
+    v._g = None
+    return v
 
 
 def _shapes(datas: Iterable[Any]) -> str:
@@ -462,9 +477,12 @@ def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
                 if x._n == 0:
                     ready.append(x)
                 continue
+            # Inputs are Values or raw constants (which need nothing).
+            x_needs = isinstance(x, Value) and x.requires_grad
             xd = x.data if isinstance(x, Value) else x
+            y_needs = isinstance(y, Value) and y.requires_grad
             yd = y.data if isinstance(y, Value) else y
-            if isinstance(x, Value) and x.requires_grad:
+            if x_needs:
                 gx = rules[0](g, node.data, xd, yd)
                 if gx is not None:
                     if type(gx) is not float or type(xd) is not float:
@@ -474,7 +492,7 @@ def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
                 x._n -= 1
                 if x._n == 0:
                     ready.append(x)
-            if isinstance(y, Value) and y.requires_grad:
+            if y_needs:
                 gy = rules[1](g, node.data, xd, yd)
                 if gy is not None:
                     if type(gy) is not float or type(yd) is not float:
