@@ -568,10 +568,14 @@ def _vjp_plain(node: Value, g: Any, ready: list) -> None:
     same as `op.vjp`, without building the lists it needs."""
     inputs = _inputs(node)
     datas = [x.data if isinstance(x, Value) else x for x in inputs]
-    params = node._params or {}
+    params = node._params
     for rule, x in zip(node._op.grads, inputs):
         if isinstance(x, Value) and x.requires_grad:
-            _pass_on(x, rule(g, node.data, *datas, **params), g, ready)
+            if params:
+                gx = rule(g, node.data, *datas, **params)
+            else:
+                gx = rule(g, node.data, *datas)  # Speed: no empty keyword dict to unpack
+            _pass_on(x, gx, g, ready)
 
 
 def _fit(gx: Any, x: Value, g: Any) -> Any:

@@ -73,9 +73,20 @@ class Mean(Op):
     """mean of x over axis (n entries each).  Gradient: gx = g / n, copied along the axes."""
 
     name = "mean"
-    forward = staticmethod(lambda x, axis, keepdims: _keep_float(
-        np.mean(x, axis=axis, keepdims=keepdims), x))
-    grads = (lambda g, out, x, axis, keepdims: _spread(g / _count(x, out), x, axis, keepdims),)
+    forward = staticmethod(lambda x, axis, keepdims: _mean(x, axis, keepdims))
+    grads = (lambda g, out, x, axis, keepdims: _mean_grad(g, out, x, axis, keepdims),)
+
+
+def _mean(x, axis, keepdims):
+    if type(x) is np.ndarray and axis is None and not keepdims and x.size and x.dtype.itemsize >= 4:
+        return x.sum() / x.size  # Speed: what np.mean computes here, without its wrapper's cost
+    return _keep_float(np.mean(x, axis=axis, keepdims=keepdims), x)
+
+
+def _mean_grad(g, out, x, axis, keepdims):
+    if axis is None and type(x) is np.ndarray and not hasattr(g, "_op"):
+        return np.full(x.shape, g / x.size)  # Speed: the usual `loss = mean(...)`, in one step
+    return _spread(g / _count(x, out), x, axis, keepdims)
 
 
 def _extreme_grad(g, out, x, axis, keepdims):
