@@ -52,23 +52,28 @@ class Case:
 
 
 # ----- shapes ----------------------------------------------------------------------------------
-def shapes(min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 1,
-           max_side: int = MAX_SIDE) -> st.SearchStrategy[tuple[int, ...]]:
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                            max_side=max_side)
+def shapes(
+    min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 1, max_side: int = MAX_SIDE
+) -> st.SearchStrategy[tuple[int, ...]]:
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
 
 
-def broadcastable_shapes(num: int, min_dims: int = 0, max_dims: int = MAX_DIMS,
-                         max_side: int = MAX_SIDE) -> st.SearchStrategy:
+def broadcastable_shapes(
+    num: int, min_dims: int = 0, max_dims: int = MAX_DIMS, max_side: int = MAX_SIDE
+) -> st.SearchStrategy:
     """`num` mutually broadcastable shapes (`.input_shapes`, `.result_shape`)."""
-    return hnp.mutually_broadcastable_shapes(num_shapes=num, min_dims=min_dims,
-                                             max_dims=max_dims, min_side=1, max_side=max_side)
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num, min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side
+    )
 
 
 # ----- values ----------------------------------------------------------------------------------
 @cache
-def grid_values(low: float, high: float, kinks: tuple[float, ...], slot: int = 0,
-                slots: int = 1) -> tuple[float, ...]:
+def grid_values(
+    low: float, high: float, kinks: tuple[float, ...], slot: int = 0, slots: int = 1
+) -> tuple[float, ...]:
     """Grid points in (low, high) at least KINK_MARGIN from every kink; `slot` of `slots`
     interleaved grids, so inputs drawn from different slots never share a value."""
     k = np.arange(GRID)
@@ -79,17 +84,29 @@ def grid_values(low: float, high: float, kinks: tuple[float, ...], slot: int = 0
     return tuple(float(p) for p in points[keep])
 
 
-def arrays_in(shape: tuple[int, ...], low: float = -3.0, high: float = 3.0,
-              kinks: tuple[float, ...] = (), slot: int = 0, slots: int = 1,
-              dtype: Any = np.float64) -> st.SearchStrategy[np.ndarray]:
+def arrays_in(
+    shape: tuple[int, ...],
+    low: float = -3.0,
+    high: float = 3.0,
+    kinks: tuple[float, ...] = (),
+    slot: int = 0,
+    slots: int = 1,
+    dtype: Any = np.float64,
+) -> st.SearchStrategy[np.ndarray]:
     """Arrays of `shape` with distinct entries in (low, high), kept away from the kinks."""
     values = st.sampled_from(grid_values(low, high, tuple(kinks), slot, slots))
     return hnp.arrays(dtype, shape, elements=values, unique=True)
 
 
-def value_in(shape: tuple[int, ...], low: float = -3.0, high: float = 3.0,
-             kinks: tuple[float, ...] = (), slot: int = 0, slots: int = 1,
-             allow_float: bool = True) -> st.SearchStrategy:
+def value_in(
+    shape: tuple[int, ...],
+    low: float = -3.0,
+    high: float = 3.0,
+    kinks: tuple[float, ...] = (),
+    slot: int = 0,
+    slots: int = 1,
+    allow_float: bool = True,
+) -> st.SearchStrategy:
     """Like arrays_in, but a shape () may also come out as a plain Python float."""
     arrays = arrays_in(shape, low, high, kinks, slot, slots)
     if shape == () and allow_float:
@@ -98,8 +115,9 @@ def value_in(shape: tuple[int, ...], low: float = -3.0, high: float = 3.0,
     return arrays
 
 
-def domain_input(domain: Domain, i: int, shape: tuple[int, ...], slots: int,
-                 allow_float: bool = True) -> st.SearchStrategy:
+def domain_input(
+    domain: Domain, i: int, shape: tuple[int, ...], slots: int, allow_float: bool = True
+) -> st.SearchStrategy:
     """Input number i of an op, inside the domain's range for that input."""
     low, high = domain.ranges[min(i, len(domain.ranges) - 1)]
     return value_in(shape, low, high, domain.kinks, i, slots, allow_float)
@@ -234,11 +252,13 @@ def squeeze_case(draw, name: str, domain: Domain) -> Case:
         shape.insert(draw(st.integers(0, len(shape))), 1)
     ndim = len(shape)
     ones = [a for a, n in enumerate(shape) if n == 1]
-    axis = draw(st.one_of(
-        st.none(),
-        st.sampled_from(ones).flatmap(lambda a: st.sampled_from([a, a - ndim])),
-        st.lists(st.sampled_from(ones), unique=True, min_size=1).map(tuple),
-    ))
+    axis = draw(
+        st.one_of(
+            st.none(),
+            st.sampled_from(ones).flatmap(lambda a: st.sampled_from([a, a - ndim])),
+            st.lists(st.sampled_from(ones), unique=True, min_size=1).map(tuple),
+        )
+    )
     x = draw(domain_input(domain, 0, tuple(shape), 1, allow_float=False))
     return Case([x], lambda x: ops.squeeze(x, axis), f"squeeze(axis={axis!r})")
 
@@ -254,7 +274,7 @@ def unsqueeze_case(draw, name: str, domain: Domain) -> Case:
 @st.composite
 def broadcast_to_case(draw, name: str, domain: Domain) -> Case:
     target = draw(shapes())
-    kept = list(target[draw(st.integers(0, len(target))):])
+    kept = list(target[draw(st.integers(0, len(target))) :])
     for a in range(len(kept)):
         if draw(st.booleans()):
             kept[a] = 1
@@ -290,8 +310,9 @@ def indices(draw, shape: tuple[int, ...]):
     """An index valid for an array of `shape` under numpy's rules: ints, slices, None,
     Ellipsis, lists and int arrays (repeated entries included), bool masks."""
     ndim = len(shape)
-    style = draw(st.sampled_from(["basic", "ints", "mask", "full_mask"]) if ndim
-                 else st.just("basic"))
+    style = draw(
+        st.sampled_from(["basic", "ints", "mask", "full_mask"]) if ndim else st.just("basic")
+    )
     if style == "full_mask":
         lead = draw(st.integers(1, ndim))
         mask = draw(hnp.arrays(bool, shape[:lead]))
@@ -304,8 +325,9 @@ def indices(draw, shape: tuple[int, ...]):
     parts = [draw(basic_part(shape[a])) for a in covered]
     if style == "ints" and covered:
         index_shape = draw(shapes(min_dims=0, max_dims=2, max_side=3))
-        chosen = draw(st.lists(st.integers(0, len(covered) - 1), min_size=1, max_size=2,
-                               unique=True))
+        chosen = draw(
+            st.lists(st.integers(0, len(covered) - 1), min_size=1, max_size=2, unique=True)
+        )
         for j in chosen:
             parts[j] = draw(int_index_array(shape[covered[j]], index_shape))
     elif style == "mask" and covered:
@@ -341,8 +363,11 @@ def scatter_add_case(draw, name: str, domain: Domain) -> Case:
     index = _plain(draw(indices(shape)))
     g_shape = np.empty(shape)[index].shape
     g = draw(domain_input(domain, 0, g_shape, 1, allow_float=False))
-    return Case([g], lambda g: ops.scatter_add(g, index, shape),
-                f"scatter_add(index={index!r}, shape={shape})")
+    return Case(
+        [g],
+        lambda g: ops.scatter_add(g, index, shape),
+        f"scatter_add(index={index!r}, shape={shape})",
+    )
 
 
 # ----- joins and matmul ------------------------------------------------------------------------
@@ -371,11 +396,14 @@ def stack_case(draw, name: str, domain: Domain) -> Case:
 @st.composite
 def matmul_case(draw, name: str, domain: Domain) -> Case:
     """1-d, 2-d and batched operands (batch axes broadcast against each other)."""
-    left, right = draw(st.sampled_from(["1", "2", "batch"])), draw(st.sampled_from(["1", "2",
-                                                                                    "batch"]))
+    left, right = (
+        draw(st.sampled_from(["1", "2", "batch"])),
+        draw(st.sampled_from(["1", "2", "batch"])),
+    )
     n, k, m = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
-    batch_x, batch_y = draw(broadcastable_shapes(2, min_dims=0, max_dims=2, max_side=3)
-                            ).input_shapes
+    batch_x, batch_y = draw(
+        broadcastable_shapes(2, min_dims=0, max_dims=2, max_side=3)
+    ).input_shapes
     shape_x = {"1": (k,), "2": (n, k), "batch": batch_x + (n, k)}[left]
     shape_y = {"1": (k,), "2": (k, m), "batch": batch_y + (k, m)}[right]
     x = draw(domain_input(domain, 0, shape_x, 2, allow_float=False))
@@ -389,8 +417,11 @@ def softmax_cross_entropy_case(draw, name: str, domain: Domain) -> Case:
     shape = draw(shapes(min_dims=1))
     labels = draw(hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, shape[-1] - 1)))
     x = draw(domain_input(domain, 0, shape, 1, allow_float=False))
-    return Case([x], lambda x: ops.softmax_cross_entropy(x, labels),
-                f"softmax_cross_entropy(labels={labels!r})")
+    return Case(
+        [x],
+        lambda x: ops.softmax_cross_entropy(x, labels),
+        f"softmax_cross_entropy(labels={labels!r})",
+    )
 
 
 @st.composite

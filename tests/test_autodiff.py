@@ -96,11 +96,13 @@ def test_autodiff_jacobian_against_hand_computed():
     np.testing.assert_allclose(mg.jacobian(lambda v: a @ v)(x), a, rtol=1e-15)
     # f(x) = (x0 * x1, sin(x2), x0 + x2**2)
     f = lambda v: mg.stack([v[0] * v[1], v[2].sin(), v[0] + v[2] ** 2])  # noqa: E731
-    expected = np.array([
-        [x[1], x[0], 0.0],
-        [0.0, 0.0, math.cos(x[2])],
-        [1.0, 0.0, 2 * x[2]],
-    ])
+    expected = np.array(
+        [
+            [x[1], x[0], 0.0],
+            [0.0, 0.0, math.cos(x[2])],
+            [1.0, 0.0, 2 * x[2]],
+        ]
+    )
     jac = mg.jacobian(f)(x)
     assert jac.shape == (3, 3)
     np.testing.assert_allclose(jac, expected, rtol=1e-15)
@@ -124,8 +126,7 @@ def test_autodiff_hessian_of_a_nonlinear_function():
     x = np.array([0.7, -0.4])
     # f = x0^2 x1 + exp(x1):  H = [[2 x1, 2 x0], [2 x0, exp(x1)]]
     hess = mg.hessian(lambda v: v[0] ** 2 * v[1] + v[1].exp())(x)
-    np.testing.assert_allclose(hess, [[2 * x[1], 2 * x[0]], [2 * x[0], math.exp(x[1])]],
-                               rtol=1e-14)
+    np.testing.assert_allclose(hess, [[2 * x[1], 2 * x[0]], [2 * x[0], math.exp(x[1])]], rtol=1e-14)
 
 
 def test_autodiff_create_graph_stores_differentiable_values():

@@ -175,8 +175,10 @@ class CountingMul(Op):
     name = "counting_mul"
     ran: list = []
     forward = staticmethod(lambda x, y: x * y)
-    grads = (lambda g, out, x, y: CountingMul.ran.append("x") or g * y,
-             lambda g, out, x, y: CountingMul.ran.append("y") or g * x)
+    grads = (
+        lambda g, out, x, y: CountingMul.ran.append("x") or g * y,
+        lambda g, out, x, y: CountingMul.ran.append("y") or g * x,
+    )
 
 
 def test_engine_constants_cost_no_gradient_work():
@@ -313,8 +315,13 @@ DEEP_CHAIN = textwrap.dedent("""
 # Started when this module is imported (at collection), so the ~10 s it takes run on a second
 # core alongside the other tests; the test below only collects the result. Killed at exit if the
 # test was deselected.
-_deep_chain = subprocess.Popen([sys.executable, "-c", DEEP_CHAIN], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
+_deep_chain = subprocess.Popen(
+    [sys.executable, "-c", DEEP_CHAIN],
+    stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    text=True,
+    cwd=ROOT,
+)
 atexit.register(_deep_chain.kill)
 
 

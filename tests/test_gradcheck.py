@@ -125,6 +125,8 @@ def test_gradcheck_leaves_inputs_alone_and_needs_a_value():
 def test_gradcheck_documented_defaults():
     params = inspect.signature(mg.gradcheck).parameters
     assert (params["eps"].default, params["atol"].default, params["rtol"].default) == (
-        1e-6, 1e-5, 1e-3,
+        1e-6,
+        1e-5,
+        1e-3,
     )
     assert issubclass(GradcheckError, AssertionError)  # a failed check fails a plain test

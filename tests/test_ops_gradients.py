@@ -144,8 +144,9 @@ def check_float32(name: str, case: Case, rng: np.random.Generator) -> None:
         if type(x) is float:
             continue
         assert leaf.grad.dtype == np.float32 and leaf.grad.shape == x.shape
-        np.testing.assert_allclose(leaf.grad, ref, rtol=1e-3, atol=1e-3 * (1 + np.max(
-            np.abs(ref), initial=0.0)))
+        np.testing.assert_allclose(
+            leaf.grad, ref, rtol=1e-3, atol=1e-3 * (1 + np.max(np.abs(ref), initial=0.0))
+        )
     # Gradients that are Values (create_graph=True) stay float32 as well.
     leaves = [Value(x) for x in single]
     case.call(*leaves).backward(g, create_graph=True)

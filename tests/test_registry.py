@@ -103,32 +103,43 @@ def _has_repeated_ints(index):
     return False
 
 
-@pytest.mark.parametrize("wanted", [
-    _has_repeated_ints,
-    lambda i: any(isinstance(p, np.ndarray) and p.dtype == bool for p in _parts(i)),
-    lambda i: any(isinstance(p, list) for p in _parts(i)),
-    lambda i: any(p is Ellipsis for p in _parts(i)),
-    lambda i: any(p is None for p in _parts(i)),
-    lambda i: any(isinstance(p, slice) and (p.step or 1) < 0 for p in _parts(i)),
-    lambda i: sum(isinstance(p, np.ndarray) and p.dtype.kind == "i" for p in _parts(i)) == 2,
-])
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        _has_repeated_ints,
+        lambda i: any(isinstance(p, np.ndarray) and p.dtype == bool for p in _parts(i)),
+        lambda i: any(isinstance(p, list) for p in _parts(i)),
+        lambda i: any(p is Ellipsis for p in _parts(i)),
+        lambda i: any(p is None for p in _parts(i)),
+        lambda i: any(isinstance(p, slice) and (p.step or 1) < 0 for p in _parts(i)),
+        lambda i: sum(isinstance(p, np.ndarray) and p.dtype.kind == "i" for p in _parts(i)) == 2,
+    ],
+)
 def test_strategies_indices_cover_every_kind_of_index(wanted):
     found = find(shapes(min_dims=2).flatmap(indices), wanted, settings=FIND)
     assert wanted(found)
 
 
-@pytest.mark.parametrize("name, wanted", [
-    ("matmul", lambda c: c.inputs[0].ndim == 1),
-    ("matmul", lambda c: c.inputs[1].ndim == 1),
-    ("matmul", lambda c: c.inputs[0].shape[:-2] != c.inputs[1].shape[:-2]
-     and min(c.inputs[0].ndim, c.inputs[1].ndim) >= 3),
-    ("add", lambda c: np.shape(c.inputs[0]) != np.shape(c.inputs[1])),
-    ("mul", lambda c: type(c.inputs[0]) is float),
-    ("exp", lambda c: type(c.inputs[0]) is np.ndarray and c.inputs[0].shape == ()),
-    ("sum", lambda c: "axis=(" in c.text and "-" in c.text and "keepdims=True" in c.text),
-    ("getitem", lambda c: "array" in c.text),
-    ("concat", lambda c: len(c.inputs) == 3),
-])
+@pytest.mark.parametrize(
+    "name, wanted",
+    [
+        ("matmul", lambda c: c.inputs[0].ndim == 1),
+        ("matmul", lambda c: c.inputs[1].ndim == 1),
+        (
+            "matmul",
+            lambda c: (
+                c.inputs[0].shape[:-2] != c.inputs[1].shape[:-2]
+                and min(c.inputs[0].ndim, c.inputs[1].ndim) >= 3
+            ),
+        ),
+        ("add", lambda c: np.shape(c.inputs[0]) != np.shape(c.inputs[1])),
+        ("mul", lambda c: type(c.inputs[0]) is float),
+        ("exp", lambda c: type(c.inputs[0]) is np.ndarray and c.inputs[0].shape == ()),
+        ("sum", lambda c: "axis=(" in c.text and "-" in c.text and "keepdims=True" in c.text),
+        ("getitem", lambda c: "array" in c.text),
+        ("concat", lambda c: len(c.inputs) == 3),
+    ],
+)
 def test_strategies_cases_cover_the_interesting_shapes(name, wanted):
     assert wanted(find(case_for(name), wanted, settings=FIND))
 

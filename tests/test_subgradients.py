@@ -55,13 +55,16 @@ def test_subgradient_max_min_reductions_split_ties_evenly():
     np.testing.assert_allclose(_grad_of(lambda v: v.max(), x), [0, 1 / 3, 1 / 3, 0, 1 / 3])
     np.testing.assert_allclose(_grad_of(lambda v: v.min(), -x), [0, 1 / 3, 1 / 3, 0, 1 / 3])
     m = np.array([[2.0, 2.0, 1.0], [0.0, 5.0, 5.0], [4.0, 4.0, 4.0]])
-    np.testing.assert_allclose(_grad_of(lambda v: v.max(axis=1), m),
-                               [[0.5, 0.5, 0], [0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(
+        _grad_of(lambda v: v.max(axis=1), m), [[0.5, 0.5, 0], [0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]]
+    )
     columns = np.array([[1.0, 3.0], [3.0, 3.0], [3.0, 0.0]])
-    np.testing.assert_allclose(_grad_of(lambda v: v.max(axis=0, keepdims=True), columns),
-                               [[0, 0.5], [0.5, 0.5], [0.5, 0]])
-    np.testing.assert_allclose(_grad_of(lambda v: v.min(axis=(0, 1)), m),
-                               [[0, 0, 0], [1, 0, 0], [0, 0, 0]])
+    np.testing.assert_allclose(
+        _grad_of(lambda v: v.max(axis=0, keepdims=True), columns), [[0, 0.5], [0.5, 0.5], [0.5, 0]]
+    )
+    np.testing.assert_allclose(
+        _grad_of(lambda v: v.min(axis=(0, 1)), m), [[0, 0, 0], [1, 0, 0], [0, 0, 0]]
+    )
     # With an upstream gradient: each row's share of its own g.
     v = Value(m)
     v.max(axis=1).backward(np.array([2.0, 4.0, 3.0]))

@@ -46,19 +46,22 @@ def test_value_array_data_is_not_copied_when_already_float():
     assert Value(x).data is x  # no silent copy; ops never write into it (tested per op)
 
 
-@pytest.mark.parametrize("given, error, words", [
-    (1j, TypeError, ["complex"]),
-    (np.array([1 + 2j]), TypeError, ["complex"]),
-    ([1 + 2j, 3], TypeError, ["complex"]),
-    ("abc", TypeError, ["str", "abc"]),
-    (["a", "b"], TypeError, ["<U1"]),
-    (None, TypeError, ["NoneType"]),
-    (object(), TypeError, ["object"]),
-    (np.array([object()]), TypeError, ["object"]),
-    ({"a": 1}, TypeError, ["dict"]),
-    ([1, [2, 3]], ValueError, ["ragged", "[1, [2, 3]]"]),
-    ([[1, 2], [3]], ValueError, ["ragged"]),
-])
+@pytest.mark.parametrize(
+    "given, error, words",
+    [
+        (1j, TypeError, ["complex"]),
+        (np.array([1 + 2j]), TypeError, ["complex"]),
+        ([1 + 2j, 3], TypeError, ["complex"]),
+        ("abc", TypeError, ["str", "abc"]),
+        (["a", "b"], TypeError, ["<U1"]),
+        (None, TypeError, ["NoneType"]),
+        (object(), TypeError, ["object"]),
+        (np.array([object()]), TypeError, ["object"]),
+        ({"a": 1}, TypeError, ["dict"]),
+        ([1, [2, 3]], ValueError, ["ragged", "[1, [2, 3]]"]),
+        ([[1, 2], [3]], ValueError, ["ragged"]),
+    ],
+)
 def test_value_bad_data_raises_naming_what_was_given(given, error, words):
     with pytest.raises(error) as info:
         Value(given)
@@ -170,10 +173,17 @@ def test_value_hash_by_identity():
     assert len({Value(1.0), Value(1.0)}) == 2
 
 
-@pytest.mark.parametrize("compare", [
-    lambda x, y: x < y, lambda x, y: x <= y, lambda x, y: x > y, lambda x, y: x >= y,
-    lambda x, y: x == y, lambda x, y: x != y,
-])
+@pytest.mark.parametrize(
+    "compare",
+    [
+        lambda x, y: x < y,
+        lambda x, y: x <= y,
+        lambda x, y: x > y,
+        lambda x, y: x >= y,
+        lambda x, y: x == y,
+        lambda x, y: x != y,
+    ],
+)
 def test_value_comparisons_give_plain_booleans(compare):
     a, b = Value(1.0), Value(2.0)
     for left, right in [(a, b), (a, 2.0), (2.0, a), (a, a)]:
@@ -216,8 +226,10 @@ def test_value_numpy_array_on_the_left_is_recorded():
     v = Value(np.array([1.0, 2.0, 3.0]))
     arr = np.array([2.0, -1.0, 0.5])
     cases = {
-        "*": (arr * v, arr * v.data), "+": (arr + v, arr + v.data),
-        "-": (arr - v, arr - v.data), "/": (arr / v, arr / v.data),
+        "*": (arr * v, arr * v.data),
+        "+": (arr + v, arr + v.data),
+        "-": (arr - v, arr - v.data),
+        "/": (arr / v, arr / v.data),
         "**": (arr**v, arr**v.data),
     }
     for name, (out, expected) in cases.items():
@@ -239,14 +251,26 @@ X = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 Y = np.array([1.25, -0.5, 0.75])
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda x, y: x + y, X + Y), (lambda x, y: x - y, X - Y), (lambda x, y: x * y, X * Y),
-    (lambda x, y: x / y, X / Y), (lambda x, y: abs(x) ** y, np.abs(X) ** Y),
-    (lambda x, y: -x, -X), (lambda x, y: +x, X), (lambda x, y: x @ y, X @ Y),
-    (lambda x, y: 2.0 + x, 2.0 + X), (lambda x, y: 2.0 - x, 2.0 - X),
-    (lambda x, y: 2.0 * x, 2.0 * X), (lambda x, y: 2.0 / x, 2.0 / X),
-    (lambda x, y: 2.0**x, 2.0**X), (lambda x, y: x**2, X**2), (lambda x, y: 1 + x, 1 + X),
-])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda x, y: x + y, X + Y),
+        (lambda x, y: x - y, X - Y),
+        (lambda x, y: x * y, X * Y),
+        (lambda x, y: x / y, X / Y),
+        (lambda x, y: abs(x) ** y, np.abs(X) ** Y),
+        (lambda x, y: -x, -X),
+        (lambda x, y: +x, X),
+        (lambda x, y: x @ y, X @ Y),
+        (lambda x, y: 2.0 + x, 2.0 + X),
+        (lambda x, y: 2.0 - x, 2.0 - X),
+        (lambda x, y: 2.0 * x, 2.0 * X),
+        (lambda x, y: 2.0 / x, 2.0 / X),
+        (lambda x, y: 2.0**x, 2.0**X),
+        (lambda x, y: x**2, X**2),
+        (lambda x, y: 1 + x, 1 + X),
+    ],
+)
 def test_value_operators_match_numpy(make, expected):
     out = make(Value(X), Value(Y))
     assert isinstance(out, Value)
@@ -270,12 +294,20 @@ def test_value_integer_powers_of_negative_numbers():
     assert (Value(-8.0) ** (1 / 3)).data != (Value(-8.0) ** (1 / 3)).data  # nan, as numpy
 
 
-@pytest.mark.parametrize("method, reference", [
-    ("exp", np.exp), ("tanh", np.tanh), ("sin", np.sin), ("cos", np.cos),
-    ("abs", np.abs), ("relu", lambda x: np.maximum(x, 0.0)),
-    ("sigmoid", lambda x: 1 / (1 + np.exp(-x))), ("softplus", lambda x: np.log1p(np.exp(x))),
-    ("leaky_relu", lambda x: np.where(x > 0, x, 0.01 * x)),
-])
+@pytest.mark.parametrize(
+    "method, reference",
+    [
+        ("exp", np.exp),
+        ("tanh", np.tanh),
+        ("sin", np.sin),
+        ("cos", np.cos),
+        ("abs", np.abs),
+        ("relu", lambda x: np.maximum(x, 0.0)),
+        ("sigmoid", lambda x: 1 / (1 + np.exp(-x))),
+        ("softplus", lambda x: np.log1p(np.exp(x))),
+        ("leaky_relu", lambda x: np.where(x > 0, x, 0.01 * x)),
+    ],
+)
 def test_value_elementwise_methods_match_numpy(method, reference):
     v = Value(X)
     np.testing.assert_allclose(getattr(v, method)().data, reference(X), rtol=1e-14)
@@ -314,8 +346,9 @@ def test_value_var_ddof_and_softmax_family_match_numpy():
     e = np.exp(X)
     np.testing.assert_allclose(Value(X).softmax().data, e / e.sum(-1, keepdims=True))
     np.testing.assert_allclose(Value(X).softmax(axis=0).data, e / e.sum(0, keepdims=True))
-    np.testing.assert_allclose(Value(X).log_softmax().data,
-                               X - np.log(e.sum(-1, keepdims=True)), rtol=1e-14)
+    np.testing.assert_allclose(
+        Value(X).log_softmax().data, X - np.log(e.sum(-1, keepdims=True)), rtol=1e-14
+    )
 
 
 def test_value_shape_methods_match_numpy():
@@ -344,8 +377,9 @@ def test_value_getitem_repeated_indices_accumulate():
     v[[0, 0, 2, 0]].sum().backward()
     np.testing.assert_array_equal(v.grad, [3.0, 0.0, 1.0])
     w = Value(np.arange(6.0).reshape(2, 3))
-    (w[np.array([[1, 1], [0, 1]]), np.array([2, 2])] * np.array([[1.0, 2.0], [4.0, 8.0]])
-     ).sum().backward()
+    (
+        w[np.array([[1, 1], [0, 1]]), np.array([2, 2])] * np.array([[1.0, 2.0], [4.0, 8.0]])
+    ).sum().backward()
     np.testing.assert_array_equal(w.grad, [[0, 0, 4.0], [0, 0, 11.0]])
 
 
