@@ -5,7 +5,9 @@ Python-float scalars where the op takes them) and a random upstream gradient g. 
 vector-Jacobian product from backward must match d(sum(g * f(x)))/dx computed entry by entry
 with central differences in float64. Second order (for domains with second_order=True): the
 gradient of sum(r * vjp(x)) taken through `create_graph=True` must match a finite difference of
-the plain first-order vjp along a random direction.
+the plain first-order vjp along a random direction. Along the way: inputs are never mutated,
+gradients have their inputs' shapes and dtypes (a Python float for a Python float), and the
+same case in float32 gives float32 results and gradients, also as Values (create_graph=True).
 """
 
 from __future__ import annotations
