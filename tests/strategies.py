@@ -43,6 +43,7 @@ class Case:
     inputs: list
     call: Callable[..., Any]
     text: str
+    reference: Callable[..., Any] | None = None  # the same forward, written with numpy
 
     def __repr__(self) -> str:
         shapes = ", ".join(
@@ -153,6 +154,31 @@ def params_for(domain: Domain, exclude: tuple[str, ...] = ()) -> st.SearchStrate
     return choices.filter(lambda p: any(v is not None for v in p.values()))
 
 
+def _lse(x, axis=None, keepdims=False):
+    return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+
+
+# numpy's (or the textbook's) forward of each op with a generic kind, called as the op is.
+NUMPY = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    "pow": np.power, "neg": np.negative, "maximum": np.maximum, "minimum": np.minimum,
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "tanh": np.tanh,
+    "sin": np.sin, "cos": np.cos, "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "relu": lambda x: np.maximum(x, 0.0), "softplus": lambda x: np.log1p(np.exp(x)),
+    "leaky_relu": lambda x, slope: np.where(x > 0, x, slope * x),
+    "clip": lambda x, lo, hi: np.clip(x, lo, hi),
+    "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "var": np.var,
+    "logsumexp": _lse,
+    "softmax": lambda x, axis: np.exp(x) / np.sum(np.exp(x), axis=axis, keepdims=True),
+    "log_softmax": lambda x, axis: x - _lse(x, axis, keepdims=True),
+}  # fmt: skip
+
+
+def _numpy(name: str, params: dict):
+    ref = NUMPY.get(name)
+    return None if ref is None else (lambda *xs: ref(*xs, **params))
+
+
 def _call_text(name: str, extra: dict) -> str:
     args = ", ".join(f"{k}={v!r}" for k, v in extra.items())
     return f"{name}({args})"
@@ -164,7 +190,7 @@ def unary_case(draw, name: str, domain: Domain) -> Case:
     fn = getattr(ops, name)
     x = draw(domain_input(domain, 0, draw(shapes()), 1))
     params = draw(params_for(domain))
-    return Case([x], lambda x: fn(x, **params), _call_text(name, params))
+    return Case([x], lambda x: fn(x, **params), _call_text(name, params), _numpy(name, params))
 
 
 @st.composite
@@ -174,7 +200,9 @@ def binary_case(draw, name: str, domain: Domain) -> Case:
     x = draw(domain_input(domain, 0, shape_x, 2))
     y = draw(domain_input(domain, 1, shape_y, 2))
     params = draw(params_for(domain))
-    return Case([x, y], lambda x, y: fn(x, y, **params), _call_text(name, params))
+    return Case(
+        [x, y], lambda x, y: fn(x, y, **params), _call_text(name, params), _numpy(name, params)
+    )
 
 
 @st.composite
@@ -187,7 +215,7 @@ def reduce_case(draw, name: str, domain: Domain) -> Case:
     params = dict(draw(params_for(domain)), axis=axis)
     if "ddof" in params:
         assume(reduced_count(shape, axis) > params["ddof"])
-    return Case([x], lambda x: fn(x, **params), _call_text(name, params))
+    return Case([x], lambda x: fn(x, **params), _call_text(name, params), _numpy(name, params))
 
 
 @st.composite
@@ -196,7 +224,7 @@ def axis_case(draw, name: str, domain: Domain) -> Case:
     shape = draw(shapes(min_dims=1))
     x = draw(domain_input(domain, 0, shape, 1))
     params = dict(draw(params_for(domain)), axis=draw(st.integers(-len(shape), len(shape) - 1)))
-    return Case([x], lambda x: fn(x, **params), _call_text(name, params))
+    return Case([x], lambda x: fn(x, **params), _call_text(name, params), _numpy(name, params))
 
 
 @st.composite
@@ -205,7 +233,12 @@ def where_case(draw, name: str, domain: Domain) -> Case:
     cond = draw(hnp.arrays(bool, shape_c) | (st.booleans() if shape_c == () else st.nothing()))
     x = draw(domain_input(domain, 0, shape_x, 2))
     y = draw(domain_input(domain, 1, shape_y, 2))
-    return Case([x, y], lambda x, y: ops.where(cond, x, y), f"where(cond={cond!r})")
+    return Case(
+        [x, y],
+        lambda x, y: ops.where(cond, x, y),
+        f"where(cond={cond!r})",
+        lambda x, y: np.where(cond, x, y),
+    )
 
 
 def _divisors(n: int) -> list[int]:
@@ -228,9 +261,12 @@ def reshape_case(draw, name: str, domain: Domain) -> Case:
     if target and draw(st.booleans()):
         target[draw(st.integers(0, len(target) - 1))] = -1
     x = draw(domain_input(domain, 0, shape, 1, allow_float=False))
+    reference = lambda x: np.reshape(x, target)  # noqa: E731
     if draw(st.booleans()):
-        return Case([x], lambda x: ops.reshape(x, *target), f"reshape(*{target})")
-    return Case([x], lambda x: ops.reshape(x, tuple(target)), f"reshape({tuple(target)})")
+        return Case([x], lambda x: ops.reshape(x, *target), f"reshape(*{target})", reference)
+    return Case(
+        [x], lambda x: ops.reshape(x, tuple(target)), f"reshape({tuple(target)})", reference
+    )
 
 
 @st.composite
@@ -240,9 +276,11 @@ def transpose_case(draw, name: str, domain: Domain) -> Case:
     ndim = len(shape)
     x = draw(domain_input(domain, 0, shape, 1, allow_float=False))
     if draw(st.integers(0, 3)) == 0:
-        return Case([x], lambda x: ops.transpose(x), "transpose()")
+        return Case([x], lambda x: ops.transpose(x), "transpose()", np.transpose)
     axes = [draw(st.sampled_from([a, a - ndim])) for a in draw(st.permutations(range(ndim)))]
-    return Case([x], lambda x: ops.transpose(x, *axes), f"transpose(*{axes})")
+    return Case(
+        [x], lambda x: ops.transpose(x, *axes), f"transpose(*{axes})", lambda x: x.transpose(axes)
+    )
 
 
 @st.composite
@@ -260,7 +298,9 @@ def squeeze_case(draw, name: str, domain: Domain) -> Case:
         )
     )
     x = draw(domain_input(domain, 0, tuple(shape), 1, allow_float=False))
-    return Case([x], lambda x: ops.squeeze(x, axis), f"squeeze(axis={axis!r})")
+    return Case(
+        [x], lambda x: ops.squeeze(x, axis), f"squeeze(axis={axis!r})", lambda x: x.squeeze(axis)
+    )
 
 
 @st.composite
@@ -268,7 +308,12 @@ def unsqueeze_case(draw, name: str, domain: Domain) -> Case:
     shape = draw(shapes())
     axis = draw(st.integers(-len(shape) - 1, len(shape)))
     x = draw(domain_input(domain, 0, shape, 1, allow_float=False))
-    return Case([x], lambda x: ops.unsqueeze(x, axis), f"unsqueeze(axis={axis})")
+    return Case(
+        [x],
+        lambda x: ops.unsqueeze(x, axis),
+        f"unsqueeze(axis={axis})",
+        lambda x: np.expand_dims(x, axis),
+    )
 
 
 @st.composite
@@ -281,7 +326,12 @@ def broadcast_to_case(draw, name: str, domain: Domain) -> Case:
     x = draw(domain_input(domain, 0, tuple(kept), 1))
     as_list = draw(st.booleans())
     shape = list(target) if as_list else target
-    return Case([x], lambda x: ops.broadcast_to(x, shape), f"broadcast_to({shape!r})")
+    return Case(
+        [x],
+        lambda x: ops.broadcast_to(x, shape),
+        f"broadcast_to({shape!r})",
+        lambda x: np.broadcast_to(x, target),
+    )
 
 
 # ----- indexing ---------------------------------------------------------------------------------
@@ -354,7 +404,9 @@ def getitem_case(draw, name: str, domain: Domain) -> Case:
     shape = draw(shapes())
     index = draw(indices(shape))
     x = draw(domain_input(domain, 0, shape, 1, allow_float=False))
-    return Case([x], lambda x: ops.getitem(x, index), f"getitem(index={index!r})")
+    return Case(
+        [x], lambda x: ops.getitem(x, index), f"getitem(index={index!r})", lambda x: x[index]
+    )
 
 
 @st.composite
@@ -367,7 +419,14 @@ def scatter_add_case(draw, name: str, domain: Domain) -> Case:
         [g],
         lambda g: ops.scatter_add(g, index, shape),
         f"scatter_add(index={index!r}, shape={shape})",
+        lambda g: _numpy_scatter_add(g, index, shape),
     )
+
+
+def _numpy_scatter_add(g, index, shape):
+    out = np.zeros(shape)
+    np.add.at(out, index, g)
+    return out
 
 
 # ----- joins and matmul ------------------------------------------------------------------------
@@ -381,7 +440,12 @@ def concat_case(draw, name: str, domain: Domain) -> Case:
     for i in range(count):
         shape[axis] = draw(st.integers(1, MAX_SIDE))
         xs.append(draw(domain_input(domain, i, tuple(shape), count)))
-    return Case(xs, lambda *xs: ops.concat(xs, axis=axis), f"concat(axis={axis})")
+    return Case(
+        xs,
+        lambda *xs: ops.concat(xs, axis=axis),
+        f"concat(axis={axis})",
+        lambda *xs: np.concatenate(xs, axis=axis),
+    )
 
 
 @st.composite
@@ -390,7 +454,12 @@ def stack_case(draw, name: str, domain: Domain) -> Case:
     axis = draw(st.integers(-len(shape) - 1, len(shape)))
     count = draw(st.integers(1, 3))
     xs = [draw(domain_input(domain, i, shape, count)) for i in range(count)]
-    return Case(xs, lambda *xs: ops.stack(list(xs), axis=axis), f"stack(axis={axis})")
+    return Case(
+        xs,
+        lambda *xs: ops.stack(list(xs), axis=axis),
+        f"stack(axis={axis})",
+        lambda *xs: np.stack(xs, axis=axis),
+    )
 
 
 @st.composite
@@ -408,7 +477,7 @@ def matmul_case(draw, name: str, domain: Domain) -> Case:
     shape_y = {"1": (k,), "2": (k, m), "batch": batch_y + (k, m)}[right]
     x = draw(domain_input(domain, 0, shape_x, 2, allow_float=False))
     y = draw(domain_input(domain, 1, shape_y, 2, allow_float=False))
-    return Case([x, y], lambda x, y: ops.matmul(x, y), "matmul")
+    return Case([x, y], lambda x, y: ops.matmul(x, y), "matmul", np.matmul)
 
 
 @st.composite
@@ -421,6 +490,7 @@ def softmax_cross_entropy_case(draw, name: str, domain: Domain) -> Case:
         [x],
         lambda x: ops.softmax_cross_entropy(x, labels),
         f"softmax_cross_entropy(labels={labels!r})",
+        lambda x: -np.take_along_axis(NUMPY["log_softmax"](x, -1), labels[..., None], -1)[..., 0],
     )
 
 
@@ -432,7 +502,9 @@ def linear_case(draw, name: str, domain: Domain) -> Case:
     x = draw(domain_input(domain, 0, lead + (n_in,), 3, allow_float=False))
     w = draw(domain_input(domain, 1, (n_out, n_in), 3, allow_float=False))
     b = draw(domain_input(domain, 2, (n_out,), 3, allow_float=False))
-    return Case([x, w, b], lambda x, w, b: ops.linear(x, w, b), "linear")
+    return Case(
+        [x, w, b], lambda x, w, b: ops.linear(x, w, b), "linear", lambda x, w, b: x @ w.T + b
+    )
 
 
 CASE_BUILDERS: dict[str, Callable[[str, Domain], st.SearchStrategy[Case]]] = {

@@ -99,6 +99,10 @@ def test_op_gradient_matches_finite_differences_and_float32_stays(name, data):
     plain = case.call(*case.inputs)
     assert np.shape(out.data) == np.shape(plain)
     np.testing.assert_array_equal(out.data, plain)
+    # ... and it computes what numpy (or the textbook formula) computes.
+    expected = case.reference(*case.inputs)
+    assert np.shape(plain) == np.shape(expected)
+    np.testing.assert_allclose(plain, expected, rtol=1e-12, atol=1e-12)
     assert out.dtype == np.float64
     floats_only = all(type(x) is float for x in case.inputs)
     if floats_only and KIND[name] in SCALAR_KINDS and np.ndim(plain) == 0:

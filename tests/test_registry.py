@@ -65,6 +65,15 @@ def test_registry_op_has_a_domain_the_strategies_know(name):
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_strategies_give_every_op_a_numpy_reference(name):
+    case = find(case_for(name), lambda c: True, settings=FIND)
+    assert case.reference is not None, (
+        f"op {name!r}: its test cases need a numpy reference forward (tests/strategies.py, "
+        "NUMPY or the op's case builder)"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_registry_op_docstring_states_its_gradient(name):
     doc = inspect.getdoc(REGISTRY[name]) or ""
     assert doc and doc != inspect.getdoc(Op), f"op {name!r} has no docstring of its own"
