@@ -309,6 +309,8 @@ def _graph_of(root: Value) -> list[Value]:
                 nodes.append(y)
             else:
                 y._n += 1
+        if not node._more:
+            continue
         for z in node._more:
             if isinstance(z, Value) and z.requires_grad:
                 if z._g is None:
@@ -477,11 +479,14 @@ def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
                 if x._n == 0:
                     ready.append(x)
                 continue
-            # Inputs are Values or raw constants (which need nothing).
-            x_needs = isinstance(x, Value) and x.requires_grad
-            xd = x.data if isinstance(x, Value) else x
-            y_needs = isinstance(y, Value) and y.requires_grad
-            yd = y.data if isinstance(y, Value) else y
+            if isinstance(x, Value):
+                xd, x_needs = x.data, x.requires_grad
+            else:
+                xd, x_needs = x, False  # a raw constant needs nothing
+            if isinstance(y, Value):
+                yd, y_needs = y.data, y.requires_grad
+            else:
+                yd, y_needs = y, False
             if x_needs:
                 gx = rules[0](g, node.data, xd, yd)
                 if gx is not None:
