@@ -39,8 +39,7 @@ class _Mode(threading.local):
 
     @grad_enabled.setter
     def grad_enabled(self, on: bool) -> None:
-        self._grad_enabled = on
-        self.fast = on and not self._anomaly
+        self._set(on, self._anomaly)
 
     @property
     def anomaly(self) -> bool:
@@ -48,11 +47,31 @@ class _Mode(threading.local):
 
     @anomaly.setter
     def anomaly(self, on: bool) -> None:
-        self._anomaly = on
-        self.fast = self._grad_enabled and not on
+        self._set(self._grad_enabled, on)
+
+    def _set(self, grad_enabled: bool, anomaly: bool) -> None:
+        was_fast = self.fast
+        self._grad_enabled, self._anomaly = grad_enabled, anomaly
+        self.fast = grad_enabled and not anomaly
+        if self.fast != was_fast:
+            _count_slow_threads(-1 if self.fast else 1)
 
 
 mode = _Mode()
+
+# Speed: even one thread-local lookup per op shows in the scalar engine. While no thread is in
+# no_grad, anomaly mode or a backward pass, `all_fast` says so and the ops skip the lookup;
+# otherwise each thread reads its own `mode.fast`, so threads never see each other's modes.
+all_fast = True
+_slow_threads = 0
+_slow_lock = threading.Lock()
+
+
+def _count_slow_threads(change: int) -> None:
+    global all_fast, _slow_threads
+    with _slow_lock:
+        _slow_threads += change
+        all_fast = _slow_threads == 0
 
 
 def is_grad_enabled() -> bool:
@@ -143,7 +162,7 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Any:
         out = np.asarray(out)  # numpy reductions give numpy scalars: keep them as 0-d arrays
     if not has_value:
         return out
-    if not mode.fast:
+    if not (all_fast or mode.fast):
         if mode.anomaly:
             _check_finite(out, op, params, inputs, "forward")
         record = record and mode.grad_enabled
@@ -162,7 +181,7 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Any:
 # goes through `apply`, so errors and modes behave exactly the same.
 def apply1(op: Any, x: Any) -> Any:
     """`apply(op, x)` for an op with one input and no parameters."""
-    if isinstance(x, Value) and x.requires_grad and mode.fast:
+    if isinstance(x, Value) and x.requires_grad and (all_fast or mode.fast):
         try:
             out = op.forward(x.data)
         except (ValueError, IndexError, TypeError):
@@ -195,7 +214,7 @@ def apply2(op: Any, x: Any, y: Any) -> Any:
         yd = y = float(y)  # `v * 2`: a weak scalar, as a float
     else:
         return apply(op, x, y)
-    if not need or not mode.fast:
+    if not need or not (all_fast or mode.fast):
         return apply(op, x, y)
     try:
         out = op.forward(xd, yd)

@@ -198,3 +198,32 @@ def test_failed_backward_leaves_nothing_pending():
     assert all(n._g is None for n in (x, y, z))
     z.backward()
     assert x.grad == 12.0
+
+
+def test_fast_mode_shortcut_keeps_modes_per_thread():
+    import threading
+
+    inside = threading.Event()
+    release = threading.Event()
+
+    def hold_no_grad():
+        with mg.no_grad():
+            inside.set()
+            release.wait(5)
+
+    other = threading.Thread(target=hold_no_grad)
+    other.start()
+    try:
+        inside.wait(5)
+        assert engine.all_fast is False  # some thread is in no_grad: every op checks its own
+        x = mg.Value(2.0)
+        assert (x * 3.0).requires_grad and x.relu().requires_grad  # this thread still records
+        with mg.no_grad():
+            assert not (x * 3.0).requires_grad
+    finally:
+        release.set()
+        other.join()
+    assert engine.all_fast is True
+    with mg.detect_anomaly():
+        assert engine.all_fast is False
+    assert engine.all_fast is True
