@@ -278,8 +278,18 @@ def _check_finite(result: Any, op: Any, params: Any, inputs: Sequence[Any], wher
 
 
 # ----- backward ---------------------------------------------------------------------------------
+# Backward keeps its bookkeeping in slots of the nodes (`_g`, `_n`), so two passes through the
+# same nodes at once (two threads sharing a model) would mix their counts: passes take turns.
+_backward_lock = threading.RLock()
+
+
 def topo_order(root: Value) -> list[Value]:
     """Nodes that need a gradient, every node after all of its parents."""
+    with _backward_lock:
+        return _topo_order(root)
+
+
+def _topo_order(root: Value) -> list[Value]:
     nodes = _graph_of(root)
     order = []
     ready = [root]
@@ -455,6 +465,12 @@ def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
     gradient is complete. It waits in the node's `_g` slot until then, goes to `.grad`, and
     through the op's rules to the op's inputs. Speed: the slots are cheaper than dicts.
     """
+    with _backward_lock:
+        return _run_backward(root, seed, create_graph, accumulate, wanted, on_rule)
+
+
+def _run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
+                  wanted: set | None, on_rule: Callable[..., None] | None) -> dict:
     found = {}
     nodes = _graph_of(root)
     # The general path: gradients as Values, traces, anomaly checks, ops with their own vjp.

@@ -20,14 +20,16 @@ _FLOAT64 = np.dtype(np.float64)
 def to_data(x: Any, what: str = "Value") -> float | np.ndarray:
     """Turn user input into Value data: a Python float, or a float numpy array.
 
-    Python/numpy ints, bools and floats of any kind become a Python float; lists and arrays become
-    arrays (float32 and float16 are kept, every other real type becomes float64). Complex numbers,
+    Python ints, bools and floats, and numpy float64, int and bool scalars, become a Python float
+    (so `Value(row[0])` on a float64 numpy row is as fast as micrograd's inputs); float32 and
+    float16 scalars become 0-d arrays that keep their dtype. Lists and arrays become arrays
+    (float32 and float16 are kept, every other real type becomes float64). Complex numbers,
     strings, objects, None and ragged lists raise an error that names what was given.
     """
     if type(x) is float:
         return x
-    if isinstance(x, numbers.Real) and not isinstance(x, np.generic):
-        return float(x)  # Python bool, int, float (numpy scalars keep their dtype below)
+    if isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, (np.float32, np.float16)):
+        return float(x)
     if isinstance(x, np.ndarray):
         arr = x
     elif isinstance(x, np.generic):

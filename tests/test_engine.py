@@ -334,3 +334,30 @@ def test_engine_million_op_chain_backpropagates_and_frees():
     assert freed == "freed"
     expected = 1.0001**1e6
     assert float(grad_text) == pytest.approx(expected, rel=1e-9)
+
+
+def test_engine_two_threads_backward_through_one_shared_parameter():
+    # Backward keeps its bookkeeping on the nodes; passes through shared nodes must take turns,
+    # or each thread's gradients are silently wrong.
+    rng = np.random.default_rng(0)
+    w = Value(rng.standard_normal(30))
+    xs = [rng.standard_normal(30) for _ in range(6)]
+
+    def f(x):
+        return ((w * x).tanh() * (w + x)).sum()
+
+    expected = [gradients(f(x), [w])[0] for x in xs]
+    wrong = []
+
+    def work(k):
+        for step in range(150):
+            i = (k + step) % len(xs)
+            if not np.array_equal(gradients(f(xs[i]), [w])[0], expected[i]):
+                wrong.append(i)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []

@@ -390,3 +390,14 @@ def test_value_join_functions_match_numpy():
     np.testing.assert_array_equal(mg.where(X > 0, a, b).data, np.where(X > 0, X, 2 * X))
     np.testing.assert_array_equal(mg.maximum(a, 0.5).data, np.maximum(X, 0.5))
     np.testing.assert_array_equal(mg.minimum(0.5, a).data, np.minimum(0.5, X))
+
+
+def test_value_numpy_scalars_float64_and_ints_become_python_floats_float32_keeps_dtype():
+    # micrograd's demo wraps numpy rows element by element: Value(np.float64) must be a number
+    for x in (np.float64(2.5), np.int64(3), np.bool_(True)):
+        v = Value(x)
+        assert type(v.data) is float and v.data == float(x)
+    v = Value(np.float32(2.5))
+    assert isinstance(v.data, np.ndarray) and v.data.shape == () and v.dtype == np.float32
+    with pytest.raises(TypeError, match="complex"):
+        Value(np.complex128(1 + 2j))
