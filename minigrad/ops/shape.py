@@ -89,13 +89,20 @@ def _scatter_add(g, index, shape):
     return result
 
 
+def _take(x, index):
+    if type(x) is float:  # a single number indexes like a 0-d array: v[()], v[None], v[...]
+        out = np.asarray(x)[index]
+        return float(out) if out.ndim == 0 else out
+    return x[index]
+
+
 @register("getitem", Domain("getitem"))
 class GetItem(Op):
     """x[index] (ints, slices, None, ..., int and bool arrays).  Gradient: g added back at the
     indexed places, repeated indices accumulating."""
 
     name = "getitem"
-    forward = staticmethod(lambda x, index: x[index])
+    forward = staticmethod(_take)
     grads = (lambda g, out, x, index: scatter_add(g, index, _shape_of(x)),)
 
     @classmethod
