@@ -7,7 +7,8 @@ time in them:
   the weight kept in PyTorch's (out, in) layout;
 - `softmax_cross_entropy` against integer labels, composed from log_softmax and indexing, takes
   three nodes and a scatter in backward; fused it is one node whose gradient is the textbook
-  "softmax minus one-hot".
+  "softmax minus one-hot", from the softmax its forward saved, and it can take the batch's mean
+  or sum in the same node.
 """
 
 from __future__ import annotations
@@ -32,13 +33,17 @@ def _grad_weight(g, out, x, w, b):
 
 def _grad_bias(g, out, x, w, b):
     if type(g) is np.ndarray and g.ndim == 2:
-        return g.sum(axis=0)  # Speed: plain matrices (the usual backward) go straight to numpy
+        # Speed: plain matrices (the usual backward) go straight to numpy's reduction, without
+        # ndarray.sum's Python wrapper
+        return np.add.reduce(g, axis=0)
     return _rows(g, np.shape(data_of(w))[0]).sum(axis=0)
 
 
 def _linear(x, w, b):
     out = x @ w.T
-    if out.dtype == np.result_type(out, b) and out.ndim:
+    # Speed: comparing dtypes is cheaper than np.result_type, for the usual bias array
+    same = b.dtype == out.dtype if type(b) is np.ndarray else out.dtype == np.result_type(out, b)
+    if same and out.ndim:
         out += b  # in place on the fresh product: one array less
         return out
     return out + b
@@ -54,11 +59,17 @@ class Affine(Op):
     grads = (lambda g, out, x, w, b: g @ w, _grad_weight, _grad_bias)
 
 
+def _shape(a):
+    # Speed: `.shape` of arrays and array Values directly (np.shape costs a call and a check)
+    d = a.data if hasattr(a, "_op") else a
+    return d.shape if type(d) is np.ndarray else np.shape(d)
+
+
 def linear(x, weight, bias):
     """The affine map of a fully connected layer: x @ weight.T + bias (torch's F.linear).
 
     x has shape (..., in) (or (in,)), weight (out, in), bias (out,)."""
-    sx, sw, sb = (np.shape(data_of(a)) for a in (x, weight, bias))
+    sx, sw, sb = _shape(x), _shape(weight), _shape(bias)
     if len(sw) != 2 or sb != sw[:1] or len(sx) < 1 or sx[-1] != sw[1]:
         raise ValueError(
             f"linear: need x (..., in), weight (out, in) and bias (out,), got shapes {sx}, "
@@ -74,9 +85,32 @@ def _at_labels(x, labels):
     return (*np.indices(labels.shape, sparse=True), labels)
 
 
-def _forward(x, labels):
-    shifted = x - x.max(axis=-1, keepdims=True)  # e**shifted <= 1: no overflow
-    return np.log(np.exp(shifted).sum(axis=-1)) - shifted[_at_labels(x, labels)]
+class _Saved:
+    """What a forward keeps for its backward: e**shifted and its row sums, whose ratio is the
+    softmax, and the index of the labels. Speed: the backward then needs no exp, max or sum."""
+
+    __slots__ = ("exp", "total", "at")
+
+    def __init__(self) -> None:
+        self.exp = self.total = self.at = None
+
+    def __repr__(self) -> str:  # anomaly messages print the params: keep the arrays out of them
+        return "<softmax saved by the forward>"
+
+
+def _forward(x, labels, reduction="none", saved=None):
+    # Speed: ufunc.reduce skips the Python wrapper of ndarray.max/.sum (a few us per call).
+    shifted = x - np.maximum.reduce(x, axis=-1, keepdims=True)  # e**shifted <= 1: no overflow
+    exp = np.exp(shifted)
+    total = np.add.reduce(exp, axis=-1)
+    at = _at_labels(x, labels)
+    if saved is not None:
+        saved.exp, saved.total, saved.at = exp, total, at
+    rows = np.log(total) - shifted[at]
+    if reduction == "none":
+        return rows
+    # Speed: the batch's sum or mean in the same node, one node less in forward and backward.
+    return rows.sum() / rows.size if reduction == "mean" else rows.sum()
 
 
 def _one_hot(labels, like):
@@ -85,22 +119,32 @@ def _one_hot(labels, like):
     return out
 
 
-def _grad_logits(g, out, x, labels):
-    if type(x) is np.ndarray and type(g) is np.ndarray:
-        # The usual backward, in place on one fresh array: (softmax(x) - onehot) * g.
-        p = np.exp(x - x.max(axis=-1, keepdims=True))
-        p /= p.sum(axis=-1, keepdims=True)
-        p[_at_labels(x, labels)] -= 1.0
-        p *= g[..., None]
+def _grad_logits(g, out, x, labels, reduction="none", saved=None):
+    if type(x) is np.ndarray and not hasattr(g, "_op"):
+        # The usual backward, in place on one fresh array: (softmax(x) - onehot) * g, from
+        # what the forward saved (it is only read: a second backward finds it unchanged).
+        if saved is None or saved.exp is None:
+            saved = _Saved()
+            _forward(x, labels, saved=saved)
+        p = saved.exp / saved.total[..., None]
+        p[saved.at] -= 1.0
+        if reduction == "none":
+            p *= g[..., None] if type(g) is np.ndarray else g  # g is a number for a single row
+        else:
+            p *= g / labels.size if reduction == "mean" else g
         return p
     # On Values (create_graph): the same formula, recorded, so it can be differentiated again.
-    return unsqueeze(g, -1) * (softmax(x, -1) - _one_hot(labels, data_of(x)))
+    if reduction == "none":
+        g = unsqueeze(g, -1)
+    elif reduction == "mean":
+        g = g / labels.size
+    return g * (softmax(x, -1) - _one_hot(labels, data_of(x)))
 
 
 @register("softmax_cross_entropy", Domain("softmax_cross_entropy"))
 class SoftmaxCrossEntropy(Op):
-    """Per row: logsumexp(x) - x[label] = -log softmax(x)[label].
-    Gradient: gx = g * (softmax(x) - onehot(label))."""
+    """Per row: logsumexp(x) - x[label] = -log softmax(x)[label] (or their mean or sum).
+    Gradient: gx = g * (softmax(x) - onehot(label)) (g / rows for the mean)."""
 
     name = "softmax_cross_entropy"
     forward = staticmethod(_forward)
@@ -108,11 +152,13 @@ class SoftmaxCrossEntropy(Op):
 
     @classmethod
     def describe(cls, params):
-        return cls.name
+        reduction = (params or {}).get("reduction", "none")
+        return cls.name if reduction == "none" else f"{cls.name}({reduction})"
 
 
-def softmax_cross_entropy(logits, labels):
-    """-log softmax(logits)[label] for each row of `logits` (shape (..., C)), one loss per row.
+def softmax_cross_entropy(logits, labels, reduction="none"):
+    """-log softmax(logits)[label] for each row of `logits` (shape (..., C)), one loss per row,
+    or their 'mean' or 'sum' (`reduction`).
 
     `labels` holds integer classes in [0, C) with shape logits.shape[:-1].
     """
@@ -122,20 +168,25 @@ def softmax_cross_entropy(logits, labels):
         raise ValueError("softmax_cross_entropy: logits must have a class axis, got a scalar")
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
-        raise TypeError(
-            f"softmax_cross_entropy: labels must be integers, got dtype {labels.dtype}"
-        )
+        raise TypeError(f"softmax_cross_entropy: labels must be integers, got dtype {labels.dtype}")
     if labels.shape != shape[:-1]:
         raise ValueError(
             f"softmax_cross_entropy: logits of shape {shape} need labels of shape {shape[:-1]}, "
             f"got {labels.shape}"
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= shape[-1]):
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(
+            f"softmax_cross_entropy: reduction must be 'none', 'mean' or 'sum', got {reduction!r}"
+        )
+    index = labels.astype(np.intp, copy=False)
+    # Speed: one reduction (no wrapper) for both bounds: seen as unsigned, a negative label is a
+    # huge one.
+    if index.size and np.maximum.reduce(index.view(np.uintp), axis=None) >= shape[-1]:
         raise ValueError(
             f"softmax_cross_entropy: labels must lie in [0, {shape[-1]}), got values from "
             f"{labels.min()} to {labels.max()}"
         )
-    return apply(SoftmaxCrossEntropy, logits, labels=labels.astype(np.intp, copy=False))
+    return apply(SoftmaxCrossEntropy, logits, labels=index, reduction=reduction, saved=_Saved())
 
 
 from minigrad.ops.shape import reshape, unsqueeze  # noqa: E402
