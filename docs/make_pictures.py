@@ -25,8 +25,9 @@ HERE = Path(__file__).resolve().parent
 def graph_pictures() -> None:
     model, *_, loss = lesson_pass()
     report = mg.trace_backward(loss, modules=model)
-    graph = viz.draw_graph(loss, edge_grads=True, order=True, modules=model, trace=report,
-                           title=GRAPH_TITLE)
+    graph = viz.draw_graph(
+        loss, edge_grads=True, order=True, modules=model, trace=report, title=GRAPH_TITLE
+    )
     for suffix in ("svg", "png"):
         viz.save(graph, HERE / f"graph.{suffix}")
         viz.save(viz.legend(), HERE / f"legend.{suffix}")
@@ -35,22 +36,40 @@ def graph_pictures() -> None:
 def loss_picture() -> None:
     mg.manual_seed(0)
     X, y = mg.data.make_moons(150, noise=0.3, seed=0)
-    model = mg.nn.Sequential(mg.nn.Linear(2, 32), mg.nn.ReLU(), mg.nn.Linear(32, 32),
-                             mg.nn.ReLU(), mg.nn.Linear(32, 1))
-    history = mg.train.fit(model, mg.losses.binary_cross_entropy_with_logits,
-                           mg.optim.Adam(model.parameters(), lr=0.01), X,
-                           y.reshape(-1, 1).astype(float), epochs=300, batch_size=32,
-                           validation_split=0.25, patience=15, rng=0, verbose=False)
-    plot_history(history, HERE / "loss.png",
-                 title=f"Noisy moons, 2-32-32-1 MLP, Adam (stopped: {history.stop_reason})")
+    model = mg.nn.Sequential(
+        mg.nn.Linear(2, 32), mg.nn.ReLU(), mg.nn.Linear(32, 32), mg.nn.ReLU(), mg.nn.Linear(32, 1)
+    )
+    history = mg.train.fit(
+        model,
+        mg.losses.binary_cross_entropy_with_logits,
+        mg.optim.Adam(model.parameters(), lr=0.01),
+        X,
+        y.reshape(-1, 1).astype(float),
+        epochs=300,
+        batch_size=32,
+        validation_split=0.25,
+        patience=15,
+        rng=0,
+        verbose=False,
+    )
+    plot_history(
+        history,
+        HERE / "loss.png",
+        title=f"Noisy moons, 2-32-32-1 MLP, Adam (stopped: {history.stop_reason})",
+    )
 
 
 def boundary_picture() -> None:
     moons = runpy.run_path(str(HERE.parent / "examples" / "moons.py"))
     model, _ = moons["train_moons"]()
     X, y = mg.data.make_moons(100, noise=0.1, seed=1)
-    decision_boundary(model, X, 2 * y - 1, HERE / "decision_boundary.png",
-                      title="micrograd's moons demo in minigrad: 2-16-16-1 MLP, hinge loss")
+    decision_boundary(
+        model,
+        X,
+        2 * y - 1,
+        HERE / "decision_boundary.png",
+        title="micrograd's moons demo in minigrad: 2-16-16-1 MLP, hinge loss",
+    )
 
 
 if __name__ == "__main__":

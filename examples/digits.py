@@ -20,13 +20,23 @@ def train_digits(epochs: int = 40, seed: int = 0, verbose: bool = False):
     mg.manual_seed(seed)
     X, y = data.load_digits()
     X = (X / 16.0).astype(np.float32)  # ink 0..16 -> 0..1
-    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.25, rng=seed,
-                                                             stratify=y)
-    model = nn.Sequential(nn.Linear(64, 128, dtype=np.float32), nn.ReLU(),
-                          nn.Linear(128, 10, dtype=np.float32))
-    history = train.fit(model, losses.cross_entropy, optim.Adam(model.parameters(), lr=1e-3),
-                        X_train, y_train, epochs=epochs, batch_size=32, rng=seed,
-                        verbose=verbose)
+    X_train, X_test, y_train, y_test = data.train_test_split(
+        X, y, test_size=0.25, rng=seed, stratify=y
+    )
+    model = nn.Sequential(
+        nn.Linear(64, 128, dtype=np.float32), nn.ReLU(), nn.Linear(128, 10, dtype=np.float32)
+    )
+    history = train.fit(
+        model,
+        losses.cross_entropy,
+        optim.Adam(model.parameters(), lr=1e-3),
+        X_train,
+        y_train,
+        epochs=epochs,
+        batch_size=32,
+        rng=seed,
+        verbose=verbose,
+    )
     test = train.evaluate(model, losses.cross_entropy, X_test, y_test)
     return model, history, test["accuracy"]
 
@@ -34,8 +44,10 @@ def train_digits(epochs: int = 40, seed: int = 0, verbose: bool = False):
 def main() -> None:
     model, history, test_accuracy = train_digits(verbose=True)
     print(model)
-    print(f"train loss {history.train_loss[0]:.3f} -> {history.train_loss[-1]:.3f}, "
-          f"train accuracy {history.train_accuracy[-1]:.3f}")
+    print(
+        f"train loss {history.train_loss[0]:.3f} -> {history.train_loss[-1]:.3f}, "
+        f"train accuracy {history.train_accuracy[-1]:.3f}"
+    )
     print(f"held-out accuracy ({450} images never seen in training): {test_accuracy:.3f}")
 
 

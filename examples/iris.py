@@ -17,13 +17,22 @@ def train_iris(epochs: int = 200, seed: int = 1, verbose: bool = False):
     """Returns (model, history, test accuracy)."""
     mg.manual_seed(seed)
     X, y = data.load_iris()
-    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.3, rng=seed,
-                                                             stratify=y)
+    X_train, X_test, y_train, y_test = data.train_test_split(
+        X, y, test_size=0.3, rng=seed, stratify=y
+    )
     X_train, X_test = data.standardize(X_train, X_test)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-    history = train.fit(model, losses.cross_entropy, optim.Adam(model.parameters(), lr=0.0005),
-                        X_train, y_train, epochs=epochs, batch_size=5, rng=seed,
-                        verbose=verbose)
+    history = train.fit(
+        model,
+        losses.cross_entropy,
+        optim.Adam(model.parameters(), lr=0.0005),
+        X_train,
+        y_train,
+        epochs=epochs,
+        batch_size=5,
+        rng=seed,
+        verbose=verbose,
+    )
     test = train.evaluate(model, losses.cross_entropy, X_test, y_test)
     return model, history, test["accuracy"]
 
@@ -31,8 +40,10 @@ def train_iris(epochs: int = 200, seed: int = 1, verbose: bool = False):
 def main() -> None:
     model, history, test_accuracy = train_iris(verbose=True)
     print(model)
-    print(f"train loss {history.train_loss[0]:.3f} -> {history.train_loss[-1]:.3f}, "
-          f"train accuracy {history.train_accuracy[-1]:.3f}")
+    print(
+        f"train loss {history.train_loss[0]:.3f} -> {history.train_loss[-1]:.3f}, "
+        f"train accuracy {history.train_accuracy[-1]:.3f}"
+    )
     print(f"held-out accuracy (45 flowers never seen in training): {test_accuracy:.3f}")
 
 

@@ -21,8 +21,9 @@ def accuracy(scores: list, y: np.ndarray) -> float:
     return float(np.mean([(s.data > 0) == (yi > 0) for s, yi in zip(scores, y)]))
 
 
-def train_moons(steps: int = 100, n: int = 100, seed: int = 1, alpha: float = 1e-4,
-                verbose: bool = False):
+def train_moons(
+    steps: int = 100, n: int = 100, seed: int = 1, alpha: float = 1e-4, verbose: bool = False
+):
     """Returns (model, list of (loss, training accuracy) per step). The learning rate decays
     from 1.0 to 0.1 over the `steps` steps (micrograd's 1.0 - 0.9 k / 100 for 100 steps)."""
     mg.manual_seed(seed)

@@ -1,6 +1,6 @@
 """A first look: build a tiny expression, backpropagate, read the gradients.
 
-    python examples/quickstart.py
+python examples/quickstart.py
 """
 
 import numpy as np

@@ -41,8 +41,9 @@ def main() -> None:
     for x, target, p in zip(X, Y[:, 0], predictions):
         print(f"  input {x.astype(int).tolist()}  target {target:.0f}  prediction {p:.3f}")
     marks = [0, 9, 99, 499, 999, len(history) - 1]
-    print("loss (sum of squares) at steps " + ", ".join(
-        f"{i + 1}: {history[i]:.4f}" for i in marks))
+    print(
+        "loss (sum of squares) at steps " + ", ".join(f"{i + 1}: {history[i]:.4f}" for i in marks)
+    )
     print(f"largest miss: {np.max(np.abs(predictions - Y[:, 0])):.3f}")
 
 

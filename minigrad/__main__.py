@@ -33,8 +33,14 @@ def _section(title: str) -> None:
 def _weights(model: Any) -> list[Value]:
     """w1..w6 of the lesson network, in the lesson's order."""
     hidden, output = model.layers[0].neurons, model.layers[1].neurons[0]
-    return [hidden[0].w[0], hidden[0].w[1], hidden[1].w[0], hidden[1].w[1],
-            output.w[0], output.w[1]]
+    return [
+        hidden[0].w[0],
+        hidden[0].w[1],
+        hidden[1].w[0],
+        hidden[1].w[1],
+        output.w[0],
+        output.w[1],
+    ]
 
 
 def lesson_pass() -> tuple[Any, Value, Value, Value, Value]:
@@ -68,8 +74,11 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
     skipped: list[tuple[str, str]] = []  # (what, why)
 
     print("minigrad demo: predict a tree's age from its width and length.")
-    print("A 2-2-1 network, identity activations, zero biases; weights w1..w6 = "
-          + ", ".join(f"{w:g}" for w in TREE_AGE_WEIGHTS) + ".")
+    print(
+        "A 2-2-1 network, identity activations, zero biases; weights w1..w6 = "
+        + ", ".join(f"{w:g}" for w in TREE_AGE_WEIGHTS)
+        + "."
+    )
 
     # ----- forward ------------------------------------------------------------------------
     model, h1, h2, prediction, loss = lesson_pass()
@@ -78,8 +87,10 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
     print(f"tree: width x1 = {WIDTH:g}, length x2 = {LENGTH:g}, true age {AGE:g}")
     print(f"h1 = w1*x1 + w2*x2 = {w[0]:g}*{WIDTH:g} + {w[1]:g}*{LENGTH:g} = {h1.data:.6g}")
     print(f"h2 = w3*x1 + w4*x2 = {w[2]:g}*{WIDTH:g} + {w[3]:g}*{LENGTH:g} = {h2.data:.6g}")
-    print(f"prediction = w5*h1 + w6*h2 = {w[4]:g}*{h1.data:.6g} + {w[5]:g}*{h2.data:.6g} "
-          f"= {prediction.data:.6g}")
+    print(
+        f"prediction = w5*h1 + w6*h2 = {w[4]:g}*{h1.data:.6g} + {w[5]:g}*{h2.data:.6g} "
+        f"= {prediction.data:.6g}"
+    )
     _section("2. Loss")
     print(f"MSE = (prediction - age)^2 = ({prediction.data:.6g} - {AGE:g})^2 = {loss.data:.6g}")
 
@@ -88,16 +99,19 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
     report = trace_backward(loss, modules=model)
     print(report)
     w1, w5 = _weights(model)[0], _weights(model)[4]
-    print("\nReading it: dL/dprediction = 2*(prediction - age) = "
-          f"{prediction.grad:.6g}; dprediction/dh1 = w5 = {w5.data:g}; "
-          f"dh1/dw1 = x1 = {WIDTH:g};\nso dL/dw1 = {prediction.grad:.6g} * {w5.data:g} * "
-          f"{WIDTH:g} = {w1.grad:.6g}.")
+    print(
+        "\nReading it: dL/dprediction = 2*(prediction - age) = "
+        f"{prediction.grad:.6g}; dprediction/dh1 = w5 = {w5.data:g}; "
+        f"dh1/dw1 = x1 = {WIDTH:g};\nso dL/dw1 = {prediction.grad:.6g} * {w5.data:g} * "
+        f"{WIDTH:g} = {w1.grad:.6g}."
+    )
     (out / "trace.txt").write_text(str(report) + "\n")
     written.append(("trace.txt", "the chain-rule table: one gradient rule per backward step"))
 
     # Draw now, while the weights still hold the values the gradients were computed at.
-    graph = viz.draw_graph(loss, edge_grads=True, order=True, modules=model, trace=report,
-                           title=GRAPH_TITLE)
+    graph = viz.draw_graph(
+        loss, edge_grads=True, order=True, modules=model, trace=report, title=GRAPH_TITLE
+    )
 
     # ----- update -------------------------------------------------------------------------
     _section(f"4. Update: one SGD step, w = w - {LR:g} * dL/dw")
@@ -108,32 +122,60 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
         print(f"{name} = {old:g} - {LR:g} * {g:.6g} = {p.data:.6g}")
     nxt = model([WIDTH, LENGTH]).data
     print("(the biases b1, b2, b3 step the same way)")
-    print(f"next prediction: {nxt:.6g} (from {prediction.data:.6g}; the target is {AGE:g}): "
-          "a step this large overshoots.")
+    print(
+        f"next prediction: {nxt:.6g} (from {prediction.data:.6g}; the target is {AGE:g}): "
+        "a step this large overshoots."
+    )
 
     # ----- pictures -----------------------------------------------------------------------
     _section("5. Pictures")
     path = viz.save(graph, out / "graph.svg", quiet=True)
     if path.suffix == ".svg":
-        written.append((path.name, "the computation graph with values, gradients, the "
-                        "gradient on each edge and the backward order"))
+        written.append(
+            (
+                path.name,
+                "the computation graph with values, gradients, the "
+                "gradient on each edge and the backward order",
+            )
+        )
         print(f"wrote {path}")
     else:
-        written.append((path.name, "the computation graph as DOT text (render it with "
-                        "Graphviz: dot -Tsvg graph.dot -o graph.svg)"))
-        reason = "the Graphviz program 'dot' is not installed" if not viz.has_dot() else (
-            "Graphviz could not render it")
+        written.append(
+            (
+                path.name,
+                "the computation graph as DOT text (render it with "
+                "Graphviz: dot -Tsvg graph.dot -o graph.svg)",
+            )
+        )
+        reason = (
+            "the Graphviz program 'dot' is not installed"
+            if not viz.has_dot()
+            else ("Graphviz could not render it")
+        )
         skipped.append(("graph.svg", f"{reason}; {viz.INSTALL_HINT}"))
         print(f"wrote {path} (no graph.svg: {reason})")
 
     _section("6. Training on a table of trees until the loss stops improving")
     X, y = trees()
     model = tree_age_network()
-    history = fit(model, mse_loss, SGD(model.parameters(), lr=0.003), X, y, epochs=5000,
-                  batch_size=None, min_delta=1e-5, patience=3, metrics=None, verbose=False)
-    print(f"full-batch SGD, lr 0.003: loss {history.train_loss[0]:.6g} -> "
-          f"{history.train_loss[-1]:.6g} after {history.epochs} epochs "
-          f"(stopped: {history.stop_reason})")
+    history = fit(
+        model,
+        mse_loss,
+        SGD(model.parameters(), lr=0.003),
+        X,
+        y,
+        epochs=5000,
+        batch_size=None,
+        min_delta=1e-5,
+        patience=3,
+        metrics=None,
+        verbose=False,
+    )
+    print(
+        f"full-batch SGD, lr 0.003: loss {history.train_loss[0]:.6g} -> "
+        f"{history.train_loss[-1]:.6g} after {history.epochs} epochs "
+        f"(stopped: {history.stop_reason})"
+    )
     try:
         history.plot(out / "loss.png", title="Tree age: training loss per epoch")
     except ImportError as err:
@@ -167,13 +209,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser(
-        "demo", help="walk through the tree-age lesson and write pictures",
+        "demo",
+        help="walk through the tree-age lesson and write pictures",
         description="Forward pass, loss, the chain rule step by step and one SGD update on the "
-                    "tree-age network; then training. Writes graph.svg, trace.txt, loss.png "
-                    "and index.md into DIR.",
+        "tree-age network; then training. Writes graph.svg, trace.txt, loss.png "
+        "and index.md into DIR.",
     )
-    run.add_argument("--out", metavar="DIR", default="demo_out",
-                     help="folder for the pictures (default: ./demo_out)")
+    run.add_argument(
+        "--out",
+        metavar="DIR",
+        default="demo_out",
+        help="folder for the pictures (default: ./demo_out)",
+    )
     args = parser.parse_args(argv)
     if args.command != "demo":
         parser.print_help()

@@ -45,8 +45,10 @@ def _check_scalar(out: Any, what: str) -> Value:
     if not isinstance(out, Value):
         out = constant(out)
     if out.size != 1:
-        raise ValueError(f"{what}: the function must return a single number, got shape "
-                         f"{out.shape}; use jacobian() for vector outputs")
+        raise ValueError(
+            f"{what}: the function must return a single number, got shape "
+            f"{out.shape}; use jacobian() for vector outputs"
+        )
     return out
 
 

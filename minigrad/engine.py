@@ -260,8 +260,9 @@ class detect_anomaly(contextlib.ContextDecorator):
         mode.anomaly = mode.saved.pop()
 
 
-def _check_finite(result: Any, op: Any, params: Any, inputs: Sequence[Any], where: str,
-                  node: Value | None = None) -> None:
+def _check_finite(
+    result: Any, op: Any, params: Any, inputs: Sequence[Any], where: str, node: Value | None = None
+) -> None:
     data = result.data if isinstance(result, Value) else result
     if data is None or np.all(np.isfinite(data)):
         return
@@ -434,8 +435,9 @@ def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> N
     run_backward(root, _seed(root, gradient, create_graph), create_graph, accumulate=True)
 
 
-def gradients(output: Value, inputs: Sequence[Value], gradient: Any = None,
-              create_graph: bool = False) -> list[Any]:
+def gradients(
+    output: Value, inputs: Sequence[Value], gradient: Any = None, create_graph: bool = False
+) -> list[Any]:
     """d(output)/d(input) for each input, returned rather than stored in `.grad`.
 
     An input the output does not depend on gets zeros. With `create_graph=True` the results are
@@ -456,9 +458,14 @@ def gradients(output: Value, inputs: Sequence[Value], gradient: Any = None,
     return result
 
 
-def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
-                 wanted: set | None = None,
-                 on_rule: Callable[..., None] | None = None) -> dict:
+def run_backward(
+    root: Value,
+    seed: Any,
+    create_graph: bool,
+    accumulate: bool,
+    wanted: set | None = None,
+    on_rule: Callable[..., None] | None = None,
+) -> dict:
     """The backward pass itself. `on_rule(node, g, grads)` sees every rule applied (for traces).
 
     Nodes are visited from the root down, each once all its uses have been visited: then its
@@ -469,8 +476,14 @@ def run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
         return _run_backward(root, seed, create_graph, accumulate, wanted, on_rule)
 
 
-def _run_backward(root: Value, seed: Any, create_graph: bool, accumulate: bool,
-                  wanted: set | None, on_rule: Callable[..., None] | None) -> dict:
+def _run_backward(
+    root: Value,
+    seed: Any,
+    create_graph: bool,
+    accumulate: bool,
+    wanted: set | None,
+    on_rule: Callable[..., None] | None,
+) -> dict:
     found = {}
     nodes = _graph_of(root)
     # The general path: gradients as Values, traces, anomaly checks, ops with their own vjp.
@@ -580,8 +593,9 @@ def _pass_on(x: Value, gx: Any, g: Any, ready: list) -> None:
         ready.append(x)
 
 
-def _vjp_general(node: Value, g: Any, create_graph: bool, on_rule: Callable | None,
-                 ready: list) -> None:
+def _vjp_general(
+    node: Value, g: Any, create_graph: bool, on_rule: Callable | None, ready: list
+) -> None:
     """One node's rules through `op.vjp`, on data or (create_graph) on Values."""
     op = node._op
     parents = node.parents

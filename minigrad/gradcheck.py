@@ -33,8 +33,14 @@ def _projected(f: Callable, datas: list, projection: Any) -> float:
     return float(np.sum(np.asarray(out, dtype=np.float64) * projection))
 
 
-def gradcheck(f: Callable, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, seed: int = 0) -> bool:
+def gradcheck(
+    f: Callable,
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
     """True if f's backward agrees with central finite differences at `inputs`, else raise
     GradcheckError naming the input, the entry, the analytic and the numeric value."""
     datas = [_as_float64(x) for x in inputs]
@@ -62,8 +68,9 @@ def gradcheck(f: Callable, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
     return True
 
 
-def _central_difference(f: Callable, datas: list, n: int, flat: np.ndarray, i: int,
-                        eps: float, projection: Any) -> float:
+def _central_difference(
+    f: Callable, datas: list, n: int, flat: np.ndarray, i: int, eps: float, projection: Any
+) -> float:
     values = []
     for step in (eps, -eps):
         moved = flat.copy()

@@ -92,14 +92,22 @@ def load(path: str | os.PathLike) -> dict:
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ValueError("its description is not minigrad's")
         if meta.get("version") != VERSION:
-            raise ValueError(f"format version {meta.get('version')!r}; this minigrad reads "
-                             f"version {VERSION}")
+            raise ValueError(
+                f"format version {meta.get('version')!r}; this minigrad reads version {VERSION}"
+            )
         used: set[str] = set()
         state = _decode(meta["tree"], arrays, used)
         if used != set(arrays):
             raise ValueError(f"arrays not in its description: {sorted(set(arrays) - used)}")
-    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile,
-            RecursionError) as err:  # RecursionError: a description nested absurdly deep
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        RecursionError,
+    ) as err:  # RecursionError: a description nested absurdly deep
         raise ValueError(
             f"load: cannot read {path!r}: the file is truncated, corrupt or not a minigrad "
             f"save file ({type(err).__name__}: {err})"
@@ -180,7 +188,7 @@ def _decode(node: Any, arrays: dict, used: set) -> Any:
         return node
     if isinstance(node, list):
         return [_decode(x, arrays, used) for x in node]
-    (tag, body), = node.items()  # exactly one tag; anything else is a corrupt description
+    ((tag, body),) = node.items()  # exactly one tag; anything else is a corrupt description
     if tag == "tuple":
         return tuple(_decode(x, arrays, used) for x in body)
     if tag == "dict":

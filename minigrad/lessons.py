@@ -61,8 +61,14 @@ def tree_age_network(weights: tuple[float, ...] = TREE_AGE_WEIGHTS) -> MLP:
         raise ValueError(f"tree_age_network: expected 6 weights w1..w6, got {len(weights)}")
     model = MLP(2, [2, 1], activation="identity")
     hidden, output = model.layers[0].neurons, model.layers[1].neurons[0]
-    placed = [hidden[0].w[0], hidden[0].w[1], hidden[1].w[0], hidden[1].w[1],
-              output.w[0], output.w[1]]
+    placed = [
+        hidden[0].w[0],
+        hidden[0].w[1],
+        hidden[1].w[0],
+        hidden[1].w[1],
+        output.w[0],
+        output.w[1],
+    ]
     for i, (param, value) in enumerate(zip(placed, weights), start=1):
         param.data, param.label = float(value), f"w{i}"
     for i, neuron in enumerate([*hidden, output], start=1):
@@ -70,8 +76,9 @@ def tree_age_network(weights: tuple[float, ...] = TREE_AGE_WEIGHTS) -> MLP:
     return model
 
 
-def tree_age_lesson(width: float = 5.0, length: float = 7.0, age: float = 5.0,
-                    lr: float = 0.02) -> dict[str, Any]:
+def tree_age_lesson(
+    width: float = 5.0, length: float = 7.0, age: float = 5.0, lr: float = 0.02
+) -> dict[str, Any]:
     """Feedforward, loss, backpropagation and one SGD step on one tree, with every number.
 
     Returns a dict: 'prediction', 'loss' (MSE), 'dL/dprediction', 'dL/dw1', 'w1' (after the

@@ -22,9 +22,18 @@ from minigrad.ops.loss import softmax_cross_entropy
 from minigrad.value import Value
 
 __all__ = [
-    "sse_loss", "mse_loss", "l1_loss", "mae_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "hinge_loss",
-    "l1_penalty", "l2_penalty",
+    "sse_loss",
+    "mse_loss",
+    "l1_loss",
+    "mae_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "nll_loss",
+    "hinge_loss",
+    "l1_penalty",
+    "l2_penalty",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -38,8 +47,10 @@ def _prediction(name: str, pred: Any) -> Any:
         return ops.stack(list(pred))
     if isinstance(pred, (list, tuple, np.ndarray, float, int, np.number)):
         return np.asarray(pred, dtype=np.float64) if not isinstance(pred, np.ndarray) else pred
-    raise TypeError(f"{name}: prediction must be a Value, a list of Values or an array, "
-                    f"got {type(pred).__name__}")
+    raise TypeError(
+        f"{name}: prediction must be a Value, a list of Values or an array, "
+        f"got {type(pred).__name__}"
+    )
 
 
 def _data(x: Any) -> Any:
@@ -135,12 +146,12 @@ def huber_loss(pred: Any, target: Any, delta: float = 1.0, reduction: str = "mea
 def _check_unit_interval(name: str, target: Any) -> None:
     t = _data(target)
     if np.any((np.asarray(t) < 0) | (np.asarray(t) > 1)):
-        raise ValueError(f"{name}: targets must lie in [0, 1], got values from "
-                         f"{np.min(t)} to {np.max(t)}")
+        raise ValueError(
+            f"{name}: targets must lie in [0, 1], got values from {np.min(t)} to {np.max(t)}"
+        )
 
 
-def binary_cross_entropy(pred: Any, target: Any, eps: float = 1e-7,
-                         reduction: str = "mean") -> Any:
+def binary_cross_entropy(pred: Any, target: Any, eps: float = 1e-7, reduction: str = "mean") -> Any:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p, clamped to [eps, 1 - eps] so the
     log stays finite.  Gradient: dL/dp = (p - t) / (p (1 - p)) (0 where p was clamped).
     """
@@ -220,11 +231,15 @@ def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Any:
         raise ValueError(f"{name}: log-probabilities must have shape (n, C) or (C,), got {shape}")
     labels = _labels(name, target, shape)
     if labels is None:
-        raise ValueError(f"{name}: log-probabilities of shape {shape} need integer labels of "
-                         f"shape {shape[:-1]}, got shape {np.shape(_data(target))}")
+        raise ValueError(
+            f"{name}: log-probabilities of shape {shape} need integer labels of "
+            f"shape {shape[:-1]}, got shape {np.shape(_data(target))}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= shape[-1]):
-        raise ValueError(f"{name}: labels must lie in [0, {shape[-1]}), got values from "
-                         f"{labels.min()} to {labels.max()}")
+        raise ValueError(
+            f"{name}: labels must lie in [0, {shape[-1]}), got values from "
+            f"{labels.min()} to {labels.max()}"
+        )
     picked = logp[np.arange(shape[0]), labels] if len(shape) == 2 else logp[int(labels)]
     return _reduce(name, -picked, reduction)
 
@@ -236,9 +251,11 @@ def hinge_loss(scores: Any, target: Any, margin: float = 1.0, reduction: str = "
     s, target = _pair("hinge_loss", scores, target, reduction)
     t = np.asarray(_data(target))
     if t.size and not np.all((t == 1) | (t == -1)):
-        raise ValueError("hinge_loss: labels must be -1 or +1, got other values "
-                         f"{np.unique(t[(t != 1) & (t != -1)])[:5].tolist()}; turn 0/1 labels "
-                         "into -1/+1 with 2 * y - 1")
+        raise ValueError(
+            "hinge_loss: labels must be -1 or +1, got other values "
+            f"{np.unique(t[(t != 1) & (t != -1)])[:5].tolist()}; turn 0/1 labels "
+            "into -1/+1 with 2 * y - 1"
+        )
     return _reduce("hinge_loss", ops.relu(margin - target * s), reduction)
 
 

@@ -21,8 +21,18 @@ import numpy as np
 
 from minigrad.value import Value
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "LRScheduler", "StepLR",
-           "ExponentialLR", "CosineAnnealingLR", "LinearLR"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "LRScheduler",
+    "StepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "LinearLR",
+]
 
 
 def _zeros(x: Any) -> Any:
@@ -44,8 +54,10 @@ class Optimizer:
         if hasattr(params, "parameters") and callable(params.parameters):
             params = params.parameters()  # a Module
         if isinstance(params, Value):
-            raise TypeError(f"{type(self).__name__}: params must be an iterable of Values (for "
-                            "example model.parameters()), got a single Value; wrap it in a list")
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Values (for "
+                "example model.parameters()), got a single Value; wrap it in a list"
+            )
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -58,8 +70,10 @@ class Optimizer:
             group["params"] = list(group["params"])
             for p in group["params"]:
                 if not isinstance(p, Value):
-                    raise TypeError(f"{type(self).__name__}: expected Values to optimize, got "
-                                    f"{type(p).__name__}")
+                    raise TypeError(
+                        f"{type(self).__name__}: expected Values to optimize, got "
+                        f"{type(p).__name__}"
+                    )
                 if id(p) in seen:
                     raise ValueError(f"{type(self).__name__}: a parameter appears twice")
                 seen.add(id(p))
@@ -68,11 +82,13 @@ class Optimizer:
 
     def _check_hyper(self, group: dict[str, Any]) -> None:
         if not 0 <= group["lr"] < math.inf:  # also refuses nan, which fails every comparison
-            raise ValueError(f"{type(self).__name__}: lr must be >= 0 and finite, got "
-                             f"{group['lr']}")
+            raise ValueError(
+                f"{type(self).__name__}: lr must be >= 0 and finite, got {group['lr']}"
+            )
         if not group.get("weight_decay", 0.0) >= 0:
-            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got "
-                             f"{group['weight_decay']}")
+            raise ValueError(
+                f"{type(self).__name__}: weight_decay must be >= 0, got {group['weight_decay']}"
+            )
 
     def parameters(self) -> list[Value]:
         return [p for group in self.param_groups for p in group["params"]]
@@ -103,13 +119,14 @@ class Optimizer:
         """{'state': {index: {name: array or number}}, 'param_groups': [{hyper..., 'params':
         [indices]}]}, parameters numbered in order across groups, as in PyTorch. Copies."""
         index = {id(p): i for i, p in enumerate(self.parameters())}
-        state = {
-            index[id(p)]: {k: _copy(v) for k, v in s.items()} for p, s in self.state.items()
-        }
+        state = {index[id(p)]: {k: _copy(v) for k, v in s.items()} for p, s in self.state.items()}
         groups = []
         for group in self.param_groups:
-            saved = {k: (list(v) if isinstance(v, tuple) else v)
-                     for k, v in group.items() if k != "params"}
+            saved = {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in group.items()
+                if k != "params"
+            }
             saved["params"] = [index[id(p)] for p in group["params"]]
             groups.append(saved)
         return {"state": state, "param_groups": groups}
@@ -121,14 +138,17 @@ class Optimizer:
         mismatch a ValueError lists the problems and nothing changes."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
-            raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and "
-                             "'param_groups' (from state_dict())")
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict with keys 'state' and "
+                "'param_groups' (from state_dict())"
+            )
         params = self.parameters()
         groups = list(state_dict["param_groups"])
         problems = []
         if len(groups) != len(self.param_groups):
-            problems.append(f"{len(groups)} parameter groups saved, optimizer has "
-                            f"{len(self.param_groups)}")
+            problems.append(
+                f"{len(groups)} parameter groups saved, optimizer has {len(self.param_groups)}"
+            )
         else:
             for i, (saved, group) in enumerate(zip(groups, self.param_groups)):
                 n_saved, n_have = len(list(saved["params"])), len(group["params"])
@@ -143,24 +163,30 @@ class Optimizer:
             p = params[i]
             restored = {}
             for k, v in dict(entry).items():
-                if isinstance(v, np.ndarray) and v.ndim == 0 and (
-                        type(p.data) is float or v.dtype.kind in "biu"):
+                if (
+                    isinstance(v, np.ndarray)
+                    and v.ndim == 0
+                    and (type(p.data) is float or v.dtype.kind in "biu")
+                ):
                     v = v.item()  # a scalar parameter's state is a Python float; a count an int
                 if isinstance(v, np.ndarray) and v.shape == p.shape and v.ndim:
                     if v.dtype != p.dtype:
-                        problems.append(f"parameter {i} state {k!r}: dtype {v.dtype}, "
-                                        f"parameter has {p.dtype}")
+                        problems.append(
+                            f"parameter {i} state {k!r}: dtype {v.dtype}, parameter has {p.dtype}"
+                        )
                     v = v.copy()
                 elif isinstance(v, np.ndarray) and v.ndim:
-                    problems.append(f"parameter {i} state {k!r}: shape {v.shape}, parameter "
-                                    f"has {p.shape}")
+                    problems.append(
+                        f"parameter {i} state {k!r}: shape {v.shape}, parameter has {p.shape}"
+                    )
                 elif isinstance(v, np.generic):
                     v = v.item()
                 restored[k] = v
             new_state[p] = restored
         if problems:
-            raise ValueError(f"{name}.load_state_dict: " + "; ".join(problems)
-                             + ". Nothing was loaded.")
+            raise ValueError(
+                f"{name}.load_state_dict: " + "; ".join(problems) + ". Nothing was loaded."
+            )
         for saved, group in zip(groups, self.param_groups):
             for k, v in saved.items():
                 if k == "params":
@@ -194,16 +220,29 @@ class SGD(Optimizer):
     With the defaults this is the textbook rule w <- w - lr * dL/dw.
     """
 
-    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False) -> None:
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
         if momentum < 0:
             raise ValueError(f"SGD: momentum must be >= 0, got {momentum}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
-        super().__init__(params, dict(lr=float(lr), momentum=float(momentum),
-                                      dampening=float(dampening),
-                                      weight_decay=float(weight_decay), nesterov=bool(nesterov)))
+        super().__init__(
+            params,
+            dict(
+                lr=float(lr),
+                momentum=float(momentum),
+                dampening=float(dampening),
+                weight_decay=float(weight_decay),
+                nesterov=bool(nesterov),
+            ),
+        )
 
     def step(self) -> None:
         for group in self.param_groups:
@@ -246,16 +285,30 @@ class Adam(Optimizer):
 
     decoupled = False
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
         b1, b2 = betas
         if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
             raise ValueError(f"{type(self).__name__}: betas must lie in [0, 1), got {betas}")
         if eps < 0:
             raise ValueError(f"{type(self).__name__}: eps must be >= 0, got {eps}")
-        super().__init__(params, dict(lr=float(lr), betas=(float(b1), float(b2)),
-                                      eps=float(eps), weight_decay=float(weight_decay),
-                                      amsgrad=bool(amsgrad)))
+        super().__init__(
+            params,
+            dict(
+                lr=float(lr),
+                betas=(float(b1), float(b2)),
+                eps=float(eps),
+                weight_decay=float(weight_decay),
+                amsgrad=bool(amsgrad),
+            ),
+        )
 
     def step(self) -> None:
         for group in self.param_groups:
@@ -271,8 +324,11 @@ class Adam(Optimizer):
                     g = g + wd * p.data
                 state = self.state.get(p)
                 if state is None:
-                    state = self.state[p] = {"step": 0, "exp_avg": _zeros(p.data),
-                                             "exp_avg_sq": _zeros(p.data)}
+                    state = self.state[p] = {
+                        "step": 0,
+                        "exp_avg": _zeros(p.data),
+                        "exp_avg_sq": _zeros(p.data),
+                    }
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros(p.data)
                 t = state["step"] = state["step"] + 1
@@ -299,30 +355,52 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 
 class RMSprop(Optimizer):
     """RMSprop (PyTorch's):
 
-        g <- g + weight_decay * w;   s <- alpha * s + (1 - alpha) * g**2
-        centered: a <- alpha * a + (1 - alpha) * g, and d = sqrt(s - a**2) + eps, else
-                  d = sqrt(s) + eps
-        momentum > 0: b <- momentum * b + g / d, w <- w - lr * b;  else w <- w - lr * g / d
+    g <- g + weight_decay * w;   s <- alpha * s + (1 - alpha) * g**2
+    centered: a <- alpha * a + (1 - alpha) * g, and d = sqrt(s - a**2) + eps, else
+              d = sqrt(s) + eps
+    momentum > 0: b <- momentum * b + g / d, w <- w - lr * b;  else w <- w - lr * g / d
     """
 
-    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False) -> None:
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"RMSprop: alpha must lie in [0, 1], got {alpha}")
         if eps < 0 or momentum < 0:
             raise ValueError(f"RMSprop: eps and momentum must be >= 0, got {eps}, {momentum}")
-        super().__init__(params, dict(lr=float(lr), alpha=float(alpha), eps=float(eps),
-                                      weight_decay=float(weight_decay),
-                                      momentum=float(momentum), centered=bool(centered)))
+        super().__init__(
+            params,
+            dict(
+                lr=float(lr),
+                alpha=float(alpha),
+                eps=float(eps),
+                weight_decay=float(weight_decay),
+                momentum=float(momentum),
+                centered=bool(centered),
+            ),
+        )
 
     def step(self) -> None:
         for group in self.param_groups:
@@ -371,8 +449,9 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got "
-                            f"{type(optimizer).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}"
+            )
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
@@ -393,8 +472,11 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, (list, tuple)) else v)
-                for k, v in vars(self).items() if k != "optimizer"}
+        return {
+            k: (list(v) if isinstance(v, (list, tuple)) else v)
+            for k, v in vars(self).items()
+            if k != "optimizer"
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         for k, v in state_dict.items():
@@ -408,8 +490,9 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size): divide by 1/gamma every step_size epochs."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
         self.step_size, self.gamma = int(step_size), float(gamma)
@@ -434,8 +517,9 @@ class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2: from base_lr
     down to eta_min over T_max epochs along half a cosine."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
         if T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
         self.T_max, self.eta_min = int(T_max), float(eta_min)
@@ -450,8 +534,14 @@ class LinearLR(LRScheduler):
     """lr = base_lr * f, with f going linearly from start_factor to end_factor over
     total_iters epochs and staying there (micrograd's demo decays 1.0 -> 0.1 this way)."""
 
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
-                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
         if total_iters < 1:
             raise ValueError(f"LinearLR: total_iters must be >= 1, got {total_iters}")
         self.start_factor, self.end_factor = float(start_factor), float(end_factor)

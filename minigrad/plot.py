@@ -23,8 +23,8 @@ from minigrad.engine import no_grad
 __all__ = ["plot_history", "decision_boundary", "require_matplotlib"]
 
 PLOT_EXTRA_HINT = (
-    "matplotlib is needed for plots; it is an optional extra: pip install -e \".[plot]\" "
-    "(from a clone) or pip install \"minigrad[plot]\""
+    'matplotlib is needed for plots; it is an optional extra: pip install -e ".[plot]" '
+    '(from a clone) or pip install "minigrad[plot]"'
 )
 
 _TRAIN_COLOR = "#1f5fbf"
@@ -56,8 +56,14 @@ def _series(history: Any, name: str) -> list[float]:
     return [float(v) for v in values] if values else []
 
 
-def plot_history(history: Any, path: str | Path | None = None, *, metrics: bool = True,
-                 log_scale: bool | None = None, title: str | None = None) -> Any:
+def plot_history(
+    history: Any,
+    path: str | Path | None = None,
+    *,
+    metrics: bool = True,
+    log_scale: bool | None = None,
+    title: str | None = None,
+) -> Any:
     """Loss curves of a training run, one point per epoch, with the best epoch marked.
 
     Args:
@@ -77,8 +83,11 @@ def plot_history(history: Any, path: str | Path | None = None, *, metrics: bool 
     val = _series(history, "val_loss")
     if not train and not val:
         raise ValueError("plot_history: the history has no losses to plot (no epoch ran?)")
-    recorded = {k: [float(v) for v in vs] for k, vs in (getattr(history, "metrics", None)
-                                                         or {}).items() if vs}
+    recorded = {
+        k: [float(v) for v in vs]
+        for k, vs in (getattr(history, "metrics", None) or {}).items()
+        if vs
+    }
     panels = 2 if metrics and recorded else 1
     fig = Figure(figsize=(5.2 * panels, 3.6), layout="constrained")
     axes = fig.subplots(1, panels, squeeze=False)[0]
@@ -99,12 +108,18 @@ def plot_history(history: Any, path: str | Path | None = None, *, metrics: bool 
         best_curve = val if val else train
         ax.axvline(best, color=_BEST_COLOR, ls="--", lw=1.2)
         if best <= len(best_curve):
-            ax.plot([best], [best_curve[best - 1]], "o", color=_BEST_COLOR,
-                    label=f"best epoch {best}: {best_curve[best - 1]:.4g}")
+            ax.plot(
+                [best],
+                [best_curve[best - 1]],
+                "o",
+                color=_BEST_COLOR,
+                label=f"best epoch {best}: {best_curve[best - 1]:.4g}",
+            )
     reason = getattr(history, "stop_reason", "")
     if reason and len(epochs) > 1:
-        ax.axvline(len(epochs), color="#808080", ls=":", lw=1.2,
-                   label=f"stopped after epoch {len(epochs)}")
+        ax.axvline(
+            len(epochs), color="#808080", ls=":", lw=1.2, label=f"stopped after epoch {len(epochs)}"
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
@@ -116,8 +131,14 @@ def plot_history(history: Any, path: str | Path | None = None, *, metrics: bool 
         for name, values in recorded.items():
             color = _VAL_COLOR if name.startswith("val") else _TRAIN_COLOR
             style = "-" if name.endswith("accuracy") else ":"
-            mx.plot(range(1, len(values) + 1), values, style, color=color, lw=1.8,
-                    label=name.replace("_", " "))
+            mx.plot(
+                range(1, len(values) + 1),
+                values,
+                style,
+                color=color,
+                lw=1.8,
+                label=name.replace("_", " "),
+            )
         if best is not None:
             mx.axvline(best, color=_BEST_COLOR, ls="--", lw=1.2)
         mx.set_xlabel("epoch")
@@ -142,8 +163,9 @@ def _predict(model: Any, points: np.ndarray) -> np.ndarray:
         if isinstance(model, (Neuron, Layer, MLP)):
             out = model([points[:, 0], points[:, 1]])
             outs = out if isinstance(out, (list, tuple)) else [out]
-            return np.column_stack([np.broadcast_to(getattr(v, "data", v), len(points))
-                                    for v in outs]).astype(np.float64)
+            return np.column_stack(
+                [np.broadcast_to(getattr(v, "data", v), len(points)) for v in outs]
+            ).astype(np.float64)
         try:
             out = model(points)
             out = np.asarray(getattr(out, "data", out), dtype=np.float64)
@@ -165,9 +187,16 @@ def _classes(scores: np.ndarray, threshold: float) -> np.ndarray:
     return (scores[:, 0] > threshold).astype(int)
 
 
-def decision_boundary(model: Any, X: Any, y: Any, path: str | Path | None = None, *,
-                      resolution: int = 120, threshold: float | None = None,
-                      title: str | None = None) -> Any:
+def decision_boundary(
+    model: Any,
+    X: Any,
+    y: Any,
+    path: str | Path | None = None,
+    *,
+    resolution: int = 120,
+    threshold: float | None = None,
+    title: str | None = None,
+) -> Any:
     """The class regions of a classifier of 2-D points, with the data drawn on top.
 
     Args:
@@ -220,19 +249,38 @@ def decision_boundary(model: Any, X: Any, y: Any, path: str | Path | None = None
     fig = Figure(figsize=(5.0, 4.2), layout="constrained")
     ax = fig.subplots()
     levels = np.arange(n_classes + 1) - 0.5
-    ax.contourf(xx, yy, regions, levels=levels,
-                cmap=ListedColormap([light[k % 6] for k in range(n_classes)]))
+    ax.contourf(
+        xx,
+        yy,
+        regions,
+        levels=levels,
+        cmap=ListedColormap([light[k % 6] for k in range(n_classes)]),
+    )
     if scores.shape[1] == 1:  # the smooth line where the score crosses the threshold
-        ax.contour(xx, yy, scores[:, 0].reshape(xx.shape), levels=[threshold], colors="#404040",
-                   linewidths=1.2)
+        ax.contour(
+            xx,
+            yy,
+            scores[:, 0].reshape(xx.shape),
+            levels=[threshold],
+            colors="#404040",
+            linewidths=1.2,
+        )
     else:
         ax.contour(xx, yy, regions, levels=levels[1:-1], colors="#404040", linewidths=1.0)
     for k in range(n_classes):
         mask = truth == k
         if mask.any():
-            ax.scatter(X[mask, 0], X[mask, 1], s=18, color=colors[k % 6], edgecolor="white",
-                       linewidth=0.5, label=f"class {k}" if scores.shape[1] > 1 or not np.any(
-                           labels < 0) else f"label {2 * k - 1:+d}")
+            ax.scatter(
+                X[mask, 0],
+                X[mask, 1],
+                s=18,
+                color=colors[k % 6],
+                edgecolor="white",
+                linewidth=0.5,
+                label=f"class {k}"
+                if scores.shape[1] > 1 or not np.any(labels < 0)
+                else f"label {2 * k - 1:+d}",
+            )
     ax.set_xlim(gx[0], gx[-1])
     ax.set_ylim(gy[0], gy[-1])
     ax.set_xlabel("x1")

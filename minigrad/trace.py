@@ -76,8 +76,14 @@ class BackwardTrace:
         root: the Value traced.
     """
 
-    def __init__(self, root: Value, steps: list[TraceStep], leaf_grads: dict[str, Any],
-                 edge_grads: dict[Value, tuple], filled: bool):
+    def __init__(
+        self,
+        root: Value,
+        steps: list[TraceStep],
+        leaf_grads: dict[str, Any],
+        edge_grads: dict[Value, tuple],
+        filled: bool,
+    ):
         self.root = root
         self.steps = steps
         self.leaf_grads = leaf_grads
@@ -88,9 +94,17 @@ class BackwardTrace:
     def rows(self) -> list[dict[str, Any]]:
         """One record per (rule, input) pair, ready for `pandas.DataFrame(report.rows)`."""
         return [
-            {"step": s.step, "node": s.node, "op": s.op, "upstream": s.upstream,
-             "input": i.name, "local": i.local, "contribution": i.contribution}
-            for s in self.steps for i in s.inputs
+            {
+                "step": s.step,
+                "node": s.node,
+                "op": s.op,
+                "upstream": s.upstream,
+                "input": i.name,
+                "local": i.local,
+                "contribution": i.contribution,
+            }
+            for s in self.steps
+            for i in s.inputs
         ]
 
     def grad(self, name: str) -> Any:
@@ -109,8 +123,15 @@ class BackwardTrace:
         return len(self.steps)
 
     def __str__(self) -> str:
-        header = ("step", "node", "op", "upstream g", "input", "local d(node)/d(input)",
-                  "added to input.grad")
+        header = (
+            "step",
+            "node",
+            "op",
+            "upstream g",
+            "input",
+            "local d(node)/d(input)",
+            "added to input.grad",
+        )
         table = []
         for s in self.steps:
             first = (str(s.step), s.node, s.op, _fmt(s.upstream))
@@ -125,11 +146,15 @@ class BackwardTrace:
         widths = [max(len(r[c]) for r in [header, *table]) for c in range(len(header))]
 
         def line(cells: tuple) -> str:
-            return "  ".join(c.rjust(w) if n == 0 else c.ljust(w)
-                             for n, (c, w) in enumerate(zip(cells, widths))).rstrip()
+            return "  ".join(
+                c.rjust(w) if n == 0 else c.ljust(w) for n, (c, w) in enumerate(zip(cells, widths))
+            ).rstrip()
 
-        out = ["Backward, one gradient rule per step (added = upstream g x local derivative):",
-               line(header), line(tuple("-" * w for w in widths))]
+        out = [
+            "Backward, one gradient rule per step (added = upstream g x local derivative):",
+            line(header),
+            line(tuple("-" * w for w in widths)),
+        ]
         out += [line(r) for r in table]
         out.append("")
         out.append("Gradients of the leaves (d root / d leaf, summed over every use):")
@@ -156,8 +181,9 @@ def _natural(name: str) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
-def trace_backward(root: Value, gradient: Any = None, *, accumulate: bool | None = None,
-                   modules: Any = None) -> BackwardTrace:
+def trace_backward(
+    root: Value, gradient: Any = None, *, accumulate: bool | None = None, modules: Any = None
+) -> BackwardTrace:
     """Run backward from `root` and record every rule it applies.
 
     Args:
@@ -189,8 +215,10 @@ def trace_backward(root: Value, gradient: Any = None, *, accumulate: bool | None
     else:
         seed = to_data(gradient, "gradient")
         if np.shape(seed) != root.shape:
-            raise ValueError(f"trace_backward(): gradient has shape {np.shape(seed)} but the "
-                             f"Value has shape {root.shape}; they must match")
+            raise ValueError(
+                f"trace_backward(): gradient has shape {np.shape(seed)} but the "
+                f"Value has shape {root.shape}; they must match"
+            )
         seed = sum_to(seed, root.data)
     if accumulate is None:
         accumulate = root.grad is None
@@ -202,20 +230,31 @@ def trace_backward(root: Value, gradient: Any = None, *, accumulate: bool | None
 
     def on_rule(node: Value, g: Any, grads: tuple) -> None:
         parents = node.parents
-        added = tuple(None if gp is None or not p.requires_grad else sum_to(gp, p.data)
-                      for p, gp in zip(parents, grads))
+        added = tuple(
+            None if gp is None or not p.requires_grad else sum_to(gp, p.data)
+            for p, gp in zip(parents, grads)
+        )
         edges[node] = added
         local = _local_derivatives(node)
-        inputs = [TraceInput(names[p], None if local is None else local[k], added[k], p,
-                             _other_factor(node, k, names))
-                  for k, p in enumerate(parents) if added[k] is not None]
-        steps.append(TraceStep(len(steps) + 1, names[node], describe_op(node),
-                               g, inputs, node))
+        inputs = [
+            TraceInput(
+                names[p],
+                None if local is None else local[k],
+                added[k],
+                p,
+                _other_factor(node, k, names),
+            )
+            for k, p in enumerate(parents)
+            if added[k] is not None
+        ]
+        steps.append(TraceStep(len(steps) + 1, names[node], describe_op(node), g, inputs, node))
 
-    found = run_backward(root, seed, create_graph=False, accumulate=accumulate,
-                         wanted=set(leaves), on_rule=on_rule)
-    leaf_grads = {names[v]: found[v] for v in sorted(leaves, key=lambda v: _natural(names[v]))
-                  if v in found}
+    found = run_backward(
+        root, seed, create_graph=False, accumulate=accumulate, wanted=set(leaves), on_rule=on_rule
+    )
+    leaf_grads = {
+        names[v]: found[v] for v in sorted(leaves, key=lambda v: _natural(names[v])) if v in found
+    }
     return BackwardTrace(root, steps, leaf_grads, edges, filled=accumulate)
 
 
@@ -232,6 +271,5 @@ def _local_derivatives(node: Value) -> list[float | None] | None:
     if type(node.data) is not float or any(type(p.data) is not float for p in node.parents):
         return None
     needs = [p.requires_grad for p in node.parents]
-    grads = node._op.vjp(1.0, node.data, [p.data for p in node.parents], needs,
-                         node._params or {})
+    grads = node._op.vjp(1.0, node.data, [p.data for p in node.parents], needs, node._params or {})
     return [None if gp is None else float(gp) for gp in grads]

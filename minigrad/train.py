@@ -106,8 +106,10 @@ def accuracy(pred: Any, target: Any, threshold: float = 0.5) -> float:
         if t.shape == p.shape:
             t = t.argmax(axis=-1)
         if t.shape != classes.shape:
-            raise ValueError(f"accuracy: predictions of shape {p.shape} need labels of shape "
-                             f"{classes.shape} or {p.shape}, got {t.shape}")
+            raise ValueError(
+                f"accuracy: predictions of shape {p.shape} need labels of shape "
+                f"{classes.shape} or {p.shape}, got {t.shape}"
+            )
         return float(np.mean(classes == t))
     if p.size != t.size:
         raise ValueError(f"accuracy: {p.size} predictions but {t.size} targets")
@@ -133,19 +135,23 @@ def _metric_functions(metrics: Any, loss_fn: Callable) -> dict[str, Callable]:
         elif callable(fn):
             found[name if isinstance(name, str) else fn.__name__] = fn
         else:
-            raise ValueError(f"fit: unknown metric {fn!r}; use 'accuracy' or a function "
-                             "metric(pred, target) -> float")
+            raise ValueError(
+                f"fit: unknown metric {fn!r}; use 'accuracy' or a function "
+                "metric(pred, target) -> float"
+            )
     return found
 
 
-def evaluate(model: Callable, loss_fn: Callable, X: Any, y: Any,
-             metrics: Any = ("accuracy",)) -> dict[str, float]:
+def evaluate(
+    model: Callable, loss_fn: Callable, X: Any, y: Any, metrics: Any = ("accuracy",)
+) -> dict[str, float]:
     """Loss and metrics of `model` on (X, y), without recording a graph, in eval mode."""
     return _evaluate(model, loss_fn, X, y, _metric_functions(metrics, loss_fn))
 
 
-def _evaluate(model: Any, loss_fn: Callable, X: Any, y: Any,
-              metric_fns: dict[str, Callable]) -> dict[str, float]:
+def _evaluate(
+    model: Any, loss_fn: Callable, X: Any, y: Any, metric_fns: dict[str, Callable]
+) -> dict[str, float]:
     was_training = getattr(model, "training", None)
     if hasattr(model, "eval"):
         model.eval()
@@ -193,13 +199,27 @@ class _Progress:
             sys.stdout.flush()
 
 
-def fit(model: Any, loss_fn: Callable, optimizer: Any, X: Any, y: Any, epochs: int = 100,
-        batch_size: int | None = 32, validation: tuple[Any, Any] | None = None,
-        validation_split: float | None = None, shuffle: bool = True,
-        min_delta: float | None = None, patience: int | None = 5,
-        target_loss: float | None = None, max_steps: int | None = None,
-        metrics: Any = ("accuracy",), restore_best: bool = True, scheduler: Any = None,
-        rng: RandomLike = None, verbose: bool = True) -> History:
+def fit(
+    model: Any,
+    loss_fn: Callable,
+    optimizer: Any,
+    X: Any,
+    y: Any,
+    epochs: int = 100,
+    batch_size: int | None = 32,
+    validation: tuple[Any, Any] | None = None,
+    validation_split: float | None = None,
+    shuffle: bool = True,
+    min_delta: float | None = None,
+    patience: int | None = 5,
+    target_loss: float | None = None,
+    max_steps: int | None = None,
+    metrics: Any = ("accuracy",),
+    restore_best: bool = True,
+    scheduler: Any = None,
+    rng: RandomLike = None,
+    verbose: bool = True,
+) -> History:
     """Train `model` on (X, y) with `optimizer`, minimizing `loss_fn(model(Xb), yb)`.
 
     batch_size: samples per step (None: the whole set, full-batch gradient descent).
@@ -229,8 +249,11 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, X: Any, y: Any, epochs: i
         raise ValueError(f"fit: min_delta must be >= 0, got {min_delta}")
     if validation is not None and validation_split is not None:
         raise ValueError("fit: give validation=(X_val, y_val) or validation_split=, not both")
-    gen = get_generator(rng) if rng is not None else np.random.default_rng(
-        get_generator().integers(2**63))
+    gen = (
+        get_generator(rng)
+        if rng is not None
+        else np.random.default_rng(get_generator().integers(2**63))
+    )
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"fit: X has {len(X)} samples but y has {len(y)}")
@@ -244,8 +267,14 @@ def fit(model: Any, loss_fn: Callable, optimizer: Any, X: Any, y: Any, epochs: i
     metric_fns = _metric_functions(metrics, loss_fn)
     batch = len(X) if batch_size is None else batch_size
 
-    history = History(metrics={f"{kind}_{name}": [] for name in metric_fns
-                               for kind in ("train", "val") if kind == "train" or validation})
+    history = History(
+        metrics={
+            f"{kind}_{name}": []
+            for name in metric_fns
+            for kind in ("train", "val")
+            if kind == "train" or validation
+        }
+    )
     progress = _Progress(verbose, epochs)
     best_train = best_val = math.inf
     best_state = None

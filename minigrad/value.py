@@ -94,8 +94,20 @@ class Value:
     # it (it was about half of a scalar chain's forward time).
     # During a backward pass only: _g, the gradient pending for this node (None otherwise);
     # _n, how many uses of this node by others have not been visited yet (set by the pass).
-    __slots__ = ("data", "grad", "requires_grad", "label", "_x", "_y", "_more", "_op", "_params",
-                 "_g", "_n", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "label",
+        "_x",
+        "_y",
+        "_more",
+        "_op",
+        "_params",
+        "_g",
+        "_n",
+        "__weakref__",
+    )
 
     # Tell numpy to step aside: `array * value` and `np.float64(2) * value` then call our
     # reflected methods and are recorded, instead of numpy turning the Value into an array.
@@ -233,64 +245,154 @@ class Value:
     # ----- arithmetic: each method forwards to its op --------------------------------------
     # Speed: the operators call the engine's two-input `apply2` with the op class directly (one
     # call less than ops.add -> apply; these run once per scalar op).
-    def __add__(self, other): return apply2(Add, self, other)
-    def __radd__(self, other): return apply2(Add, other, self)
-    def __sub__(self, other): return apply2(Sub, self, other)
-    def __rsub__(self, other): return apply2(Sub, other, self)
-    def __mul__(self, other): return apply2(Mul, self, other)
-    def __rmul__(self, other): return apply2(Mul, other, self)
-    def __truediv__(self, other): return apply2(Div, self, other)
-    def __rtruediv__(self, other): return apply2(Div, other, self)
-    def __pow__(self, other): return apply2(Pow, self, other)
-    def __rpow__(self, other): return apply2(Pow, other, self)
-    def __matmul__(self, other): return apply2(MatMul, self, other)
-    def __rmatmul__(self, other): return apply2(MatMul, other, self)
-    def __neg__(self): return apply1(Neg, self)
-    def __pos__(self): return self
-    def __abs__(self): return apply1(Abs, self)
+    def __add__(self, other):
+        return apply2(Add, self, other)
+
+    def __radd__(self, other):
+        return apply2(Add, other, self)
+
+    def __sub__(self, other):
+        return apply2(Sub, self, other)
+
+    def __rsub__(self, other):
+        return apply2(Sub, other, self)
+
+    def __mul__(self, other):
+        return apply2(Mul, self, other)
+
+    def __rmul__(self, other):
+        return apply2(Mul, other, self)
+
+    def __truediv__(self, other):
+        return apply2(Div, self, other)
+
+    def __rtruediv__(self, other):
+        return apply2(Div, other, self)
+
+    def __pow__(self, other):
+        return apply2(Pow, self, other)
+
+    def __rpow__(self, other):
+        return apply2(Pow, other, self)
+
+    def __matmul__(self, other):
+        return apply2(MatMul, self, other)
+
+    def __rmatmul__(self, other):
+        return apply2(MatMul, other, self)
+
+    def __neg__(self):
+        return apply1(Neg, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return apply1(Abs, self)
 
     # Comparisons give plain booleans (bool or bool array) and record nothing.
-    def __lt__(self, other): return self.data < _raw(other)
-    def __le__(self, other): return self.data <= _raw(other)
-    def __gt__(self, other): return self.data > _raw(other)
-    def __ge__(self, other): return self.data >= _raw(other)
-    def __eq__(self, other): return self.data == _raw(other)
-    def __ne__(self, other): return self.data != _raw(other)
+    def __lt__(self, other):
+        return self.data < _raw(other)
 
-    def __getitem__(self, index): return ops.getitem(self, index)
+    def __le__(self, other):
+        return self.data <= _raw(other)
+
+    def __gt__(self, other):
+        return self.data > _raw(other)
+
+    def __ge__(self, other):
+        return self.data >= _raw(other)
+
+    def __eq__(self, other):
+        return self.data == _raw(other)
+
+    def __ne__(self, other):
+        return self.data != _raw(other)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
 
     # ----- elementwise ---------------------------------------------------------------------
     # Speed: the parameterless ones call the engine's `apply1` with the op class directly.
-    def exp(self): return apply1(Exp, self)
-    def log(self): return apply1(Log, self)
-    def sqrt(self): return apply1(Sqrt, self)
-    def abs(self): return apply1(Abs, self)
-    def tanh(self): return apply1(Tanh, self)
-    def sigmoid(self): return apply1(Sigmoid, self)
-    def relu(self): return apply1(Relu, self)
-    def leaky_relu(self, slope=0.01): return ops.leaky_relu(self, slope)
-    def softplus(self): return apply1(Softplus, self)
-    def sin(self): return apply1(Sin, self)
-    def cos(self): return apply1(Cos, self)
-    def clip(self, lo=None, hi=None): return ops.clip(self, lo, hi)
+    def exp(self):
+        return apply1(Exp, self)
+
+    def log(self):
+        return apply1(Log, self)
+
+    def sqrt(self):
+        return apply1(Sqrt, self)
+
+    def abs(self):
+        return apply1(Abs, self)
+
+    def tanh(self):
+        return apply1(Tanh, self)
+
+    def sigmoid(self):
+        return apply1(Sigmoid, self)
+
+    def relu(self):
+        return apply1(Relu, self)
+
+    def leaky_relu(self, slope=0.01):
+        return ops.leaky_relu(self, slope)
+
+    def softplus(self):
+        return apply1(Softplus, self)
+
+    def sin(self):
+        return apply1(Sin, self)
+
+    def cos(self):
+        return apply1(Cos, self)
+
+    def clip(self, lo=None, hi=None):
+        return ops.clip(self, lo, hi)
 
     # ----- reductions ----------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False, ddof=0): return ops.var(self, axis, keepdims, ddof)
-    def logsumexp(self, axis=None, keepdims=False): return ops.logsumexp(self, axis, keepdims)
-    def softmax(self, axis=-1): return ops.softmax(self, axis)
-    def log_softmax(self, axis=-1): return ops.log_softmax(self, axis)
+    def sum(self, axis=None, keepdims=False):
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return ops.min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        return ops.var(self, axis, keepdims, ddof)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return ops.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        return ops.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return ops.log_softmax(self, axis)
 
     # ----- shape ---------------------------------------------------------------------------
-    def reshape(self, *shape): return ops.reshape(self, *shape)
-    def transpose(self, *axes): return ops.transpose(self, *axes)
-    def flatten(self): return ops.reshape(self, -1)
-    def squeeze(self, axis=None): return ops.squeeze(self, axis)
-    def unsqueeze(self, axis): return ops.unsqueeze(self, axis)
-    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    def reshape(self, *shape):
+        return ops.reshape(self, *shape)
+
+    def transpose(self, *axes):
+        return ops.transpose(self, *axes)
+
+    def flatten(self):
+        return ops.reshape(self, -1)
+
+    def squeeze(self, axis=None):
+        return ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        return ops.unsqueeze(self, axis)
+
+    def broadcast_to(self, shape):
+        return ops.broadcast_to(self, shape)
 
 
 def _raw(x: Any) -> Any:

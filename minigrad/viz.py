@@ -55,14 +55,32 @@ _BIG = 1000
 
 #: The look of each kind of node, as Graphviz attributes.
 STYLES: dict[str, dict[str, str]] = {
-    "parameter": {"shape": "box", "style": "rounded,filled", "fillcolor": "#cfe2ff",
-                  "color": "#1f5fbf"},
-    "constant": {"shape": "box", "style": "filled,dashed", "fillcolor": "#eeeeee",
-                 "color": "#808080", "fontcolor": "#404040"},
-    "intermediate": {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff",
-                     "color": "#404040"},
-    "root": {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#ffe08a",
-             "color": "#a07000", "penwidth": "2"},
+    "parameter": {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#cfe2ff",
+        "color": "#1f5fbf",
+    },
+    "constant": {
+        "shape": "box",
+        "style": "filled,dashed",
+        "fillcolor": "#eeeeee",
+        "color": "#808080",
+        "fontcolor": "#404040",
+    },
+    "intermediate": {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#ffffff",
+        "color": "#404040",
+    },
+    "root": {
+        "shape": "box",
+        "style": "rounded,filled,bold",
+        "fillcolor": "#ffe08a",
+        "color": "#a07000",
+        "penwidth": "2",
+    },
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#f2f2f2", "color": "#707070"},
     "more": {"shape": "note", "style": "filled", "fillcolor": "#ffd6d6", "color": "#b03030"},
 }
@@ -78,8 +96,9 @@ KIND_TEXT = {
 }
 
 # The attribute text of each kind, built once (a big graph writes it for every node).
-_STYLE_TEXT = {kind: ", ".join(f'{k}="{v}"' for k, v in attrs.items())
-               for kind, attrs in STYLES.items()}
+_STYLE_TEXT = {
+    kind: ", ".join(f'{k}="{v}"' for k, v in attrs.items()) for kind, attrs in STYLES.items()
+}
 
 # The order of the per-kind blocks in the DOT text.
 _KIND_ORDER = ("root", "intermediate", "op", "parameter", "constant")
@@ -109,11 +128,14 @@ def fmt_data(x: Any, entries: int = 6, digits: int = 4) -> str:
     if x.size == 0:
         return head + " (empty)"
     if x.size <= entries:
-        body = np.array2string(x, separator=", ",
-                               formatter={"float_kind": lambda v: fmt_number(v, digits)})
+        body = np.array2string(
+            x, separator=", ", formatter={"float_kind": lambda v: fmt_number(v, digits)}
+        )
         return head + " " + " ".join(body.split())
-    return (f"{head} min {fmt_number(float(x.min()), digits)} "
-            f"mean {fmt_number(float(x.mean()), digits)} max {fmt_number(float(x.max()), digits)}")
+    return (
+        f"{head} min {fmt_number(float(x.min()), digits)} "
+        f"mean {fmt_number(float(x.mean()), digits)} max {fmt_number(float(x.max()), digits)}"
+    )
 
 
 def fmt_edge(g: Any) -> str:
@@ -147,8 +169,9 @@ class Graph(graphviz.Digraph):
     SVG drawn in-process (the `svg` extra) or, failing that, as its DOT text with a note on how
     to install Graphviz. Everything else is graphviz's own."""
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any
-                          ) -> dict[str, Any]:
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
         if has_dot():
             return super()._repr_mimebundle_(include, exclude, **kwargs)
         svg = svg_in_process(self.source)
@@ -184,8 +207,9 @@ def kind_of(v: Value, root: Value) -> str:
     return "intermediate"
 
 
-def node_names(root: Value, modules: Any = None, order: list[Value] | None = None
-               ) -> dict[Value, str]:
+def node_names(
+    root: Value, modules: Any = None, order: list[Value] | None = None
+) -> dict[Value, str]:
     """The name each node gets in pictures and traces: its `label` when it has one, else its
     dotted parameter name in `modules` (a model), else `v<k>` (`c<k>` for a constant), where k is
     its position in a breadth-first walk from the root."""
@@ -211,8 +235,10 @@ def edge_gradients(node: Value) -> tuple:
     parents = node.parents
     needs = [p.requires_grad for p in parents]
     grads = node._op.vjp(g, node.data, [p.data for p in parents], needs, node._params or {})
-    return tuple(None if gp is None or not need else sum_to(gp, p.data)
-                 for p, gp, need in zip(parents, grads, needs))
+    return tuple(
+        None if gp is None or not need else sum_to(gp, p.data)
+        for p, gp, need in zip(parents, grads, needs)
+    )
 
 
 # ----- modules -> clusters -----------------------------------------------------------------------
@@ -259,8 +285,9 @@ def _resolve(model: Any, path: str) -> Any:
     return obj
 
 
-def _clusters(root: Value, modules: Any
-              ) -> tuple[dict[Value, str], dict[str, str], dict[str, str | None]]:
+def _clusters(
+    root: Value, modules: Any
+) -> tuple[dict[Value, str], dict[str, str], dict[str, str | None]]:
     """Which module each node belongs to, each module's label and its enclosing module.
 
     Parameters belong to the module that owns them. A Value made by an op belongs to module M
@@ -309,10 +336,19 @@ def _clusters(root: Value, modules: Any
 
 
 # ----- the drawing -------------------------------------------------------------------------------
-def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
-               show_grad: bool = True, edge_grads: bool = False, order: bool = False,
-               max_nodes: int | None = DEFAULT_MAX_NODES, modules: Any = None,
-               trace: Any = None, title: str | None = None) -> Graph:
+def draw_graph(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_data: bool = True,
+    show_grad: bool = True,
+    edge_grads: bool = False,
+    order: bool = False,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    modules: Any = None,
+    trace: Any = None,
+    title: str | None = None,
+) -> Graph:
     """Draw the graph that computed `root` as a `graphviz.Digraph`.
 
     Args:
@@ -346,8 +382,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
     2
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), "
-                         f"got {rankdir!r}")
+        raise ValueError(
+            f"draw_graph: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}"
+        )
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph: expected a Value, got {type(root).__name__}")
     if max_nodes is not None and max_nodes < 1:
@@ -375,8 +412,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
     if modules is not None:
         member, labels, parent_of = _clusters(root, modules)
 
-    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25",
-                  "ranksep": "0.35"}
+    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"}
     if title:
         graph_attr.update(label=title, labelloc="t", fontsize="16")
     if len(drawn) > _BIG:
@@ -388,8 +424,13 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
         "minigrad",
         graph_attr=graph_attr,
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.08,0.04"},
-        edge_attr={"color": "#606060", "arrowsize": "0.7", "fontname": "Helvetica",
-                   "fontsize": "9", "fontcolor": "#b03030"},
+        edge_attr={
+            "color": "#606060",
+            "arrowsize": "0.7",
+            "fontname": "Helvetica",
+            "fontsize": "9",
+            "fontcolor": "#b03030",
+        },
     )
 
     # Nodes are declared inside one plain subgraph per kind, whose `node [...]` line gives them
@@ -406,8 +447,9 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
             label = f"#{steps[v]}  {label}"
         if show_data:
             data = v.data
-            label += "\ndata " + fmt_number(data) if type(data) is float else (
-                "\n" + fmt_data(data))
+            label += (
+                "\ndata " + fmt_number(data) if type(data) is float else ("\n" + fmt_data(data))
+            )
         if show_grad and v.grad is not None:
             label += "\ngrad " + fmt_data(v.grad)
         by_kind[kind].append(f"n{k} [label={_quote(label)}]")
@@ -452,16 +494,22 @@ def draw_graph(root: Value, *, rankdir: str = "LR", show_data: bool = True,
     if members:
         _emit_clusters(body, members, labels, parent_of)
     if hidden:
-        text = (f"... {hidden:,} more node{'s' if hidden != 1 else ''} not drawn\n"
-                f"(max_nodes={max_nodes}; pass max_nodes=None to draw all)")
+        text = (
+            f"... {hidden:,} more node{'s' if hidden != 1 else ''} not drawn\n"
+            f"(max_nodes={max_nodes}; pass max_nodes=None to draw all)"
+        )
         body.append(f"\tmore [label={_quote(text)}, {_STYLE_TEXT['more']}]\n")
         edges.extend(f"more -> {op} [style=dashed]" for op in cut_ops)
     body.extend(f"\t{e}\n" for e in edges)
     return dot
 
 
-def _emit_clusters(body: list[str], members: dict[str, list[str]], labels: dict[str, str],
-                   parent_of: dict[str, str | None]) -> None:
+def _emit_clusters(
+    body: list[str],
+    members: dict[str, list[str]],
+    labels: dict[str, str],
+    parent_of: dict[str, str | None],
+) -> None:
     """Write nested `subgraph cluster_k { ... }` blocks, depth-first with an explicit stack."""
     # Only modules with drawn nodes get a box (and the modules enclosing those).
     shown = set()
@@ -482,11 +530,13 @@ def _emit_clusters(body: list[str], members: dict[str, list[str]], labels: dict[
             body.append(f"{indent}}}\n")
             continue
         body.append(f"{indent}subgraph cluster_{ids[path]} {{\n")
-        body.append(f"{indent}\tlabel={_quote(labels[path])} style=\"rounded,dashed\" "
-                    f"color=\"#1f5fbf\" fontcolor=\"#1f5fbf\" fontsize=12\n")
+        body.append(
+            f'{indent}\tlabel={_quote(labels[path])} style="rounded,dashed" '
+            f'color="#1f5fbf" fontcolor="#1f5fbf" fontsize=12\n'
+        )
         nodes = members.get(path, [])
         for i in range(0, len(nodes), 12):
-            body.append(f"{indent}\t{' '.join(nodes[i:i + 12])}\n")
+            body.append(f"{indent}\t{' '.join(nodes[i : i + 12])}\n")
         stack.append((path, False))
         stack.extend((c, True) for c in reversed(children.get(path, [])))
 
@@ -500,10 +550,17 @@ def _ancestors(path: str, parent_of: dict) -> Iterable[str]:
 
 def legend(rankdir: str = "LR") -> Graph:
     """A small picture explaining the node shapes and colours used by `draw_graph`."""
-    dot = Graph("legend", graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
-                                                 "label": "minigrad graph legend",
-                                                 "labelloc": "t", "nodesep": "0.2"},
-                           node_attr={"fontname": "Helvetica", "fontsize": "11"})
+    dot = Graph(
+        "legend",
+        graph_attr={
+            "rankdir": rankdir,
+            "fontname": "Helvetica",
+            "label": "minigrad graph legend",
+            "labelloc": "t",
+            "nodesep": "0.2",
+        },
+        node_attr={"fontname": "Helvetica", "fontsize": "11"},
+    )
     examples = {
         "parameter": "w1\ndata 0.1375\ngrad 12.5",
         "constant": "c3\ndata 5",
@@ -530,7 +587,7 @@ def legend(rankdir: str = "LR") -> Graph:
 INSTALL_HINT = (
     "install the Graphviz program to render pictures: 'apt-get install graphviz' (Debian, "
     "Ubuntu), 'brew install graphviz' (macOS), 'conda install graphviz', or see "
-    "https://graphviz.org/download/; for SVG without it: pip install \"minigrad[svg]\""
+    'https://graphviz.org/download/; for SVG without it: pip install "minigrad[svg]"'
 )
 
 _wasm_broken = False  # set after the in-process renderer fails once: never trust it again
@@ -574,8 +631,9 @@ def svg_in_process(source: str) -> bytes | None:
     return out
 
 
-def save(graph: graphviz.Digraph | graphviz.Source | str, path: str | Path,
-         quiet: bool = False) -> Path:
+def save(
+    graph: graphviz.Digraph | graphviz.Source | str, path: str | Path, quiet: bool = False
+) -> Path:
     """Write `graph` to `path`, the format taken from its suffix (.svg, .png, .pdf, .dot).
 
     Tries, in order: the Graphviz program `dot`; for .svg, the in-process renderer of the
@@ -606,12 +664,18 @@ def save(graph: graphviz.Digraph | graphviz.Source | str, path: str | Path,
     fallback = path.with_suffix(".dot")
     fallback.write_text(source)
     if not quiet:
-        why = ("the Graphviz program 'dot' was not found" if not has_dot()
-               else f"Graphviz could not write {fmt}")
+        why = (
+            "the Graphviz program 'dot' was not found"
+            if not has_dot()
+            else f"Graphviz could not write {fmt}"
+        )
         hint = INSTALL_HINT
         if fmt != "svg" and _has_wasi():
             hint += "; or save to a .svg path: the in-process renderer draws SVG only"
-        print(f"minigrad: {why}; wrote the graph as DOT text to {fallback} instead.\n"
-              f"  To get {path.name}: {hint}.\n"
-              f"  Or paste the .dot text into any Graphviz viewer.", file=sys.stderr)
+        print(
+            f"minigrad: {why}; wrote the graph as DOT text to {fallback} instead.\n"
+            f"  To get {path.name}: {hint}.\n"
+            f"  Or paste the .dot text into any Graphviz viewer.",
+            file=sys.stderr,
+        )
     return fallback

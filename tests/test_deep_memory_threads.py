@@ -28,8 +28,13 @@ def _run_child(code: str, timeout: float) -> dict:
     # One BLAS thread: on a busy machine OpenBLAS's spinning worker threads make each small
     # matmul ~20x slower, and this child measures memory, not BLAS parallelism.
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     assert proc.returncode == 0, (
         f"child Python failed with code {proc.returncode}\n{proc.stdout[-2000:]}\n"
         f"{proc.stderr[-4000:]}"
@@ -63,8 +68,9 @@ def _array_loss():
     from minigrad import losses, nn
 
     rng = np.random.default_rng(0)
-    model = nn.Sequential(nn.Linear(8, 16, rng=rng), nn.Tanh(), nn.Dropout(0.2, rng=rng),
-                          nn.Linear(16, 3, rng=rng))
+    model = nn.Sequential(
+        nn.Linear(8, 16, rng=rng), nn.Tanh(), nn.Dropout(0.2, rng=rng), nn.Linear(16, 3, rng=rng)
+    )
     X, y = rng.standard_normal((32, 8)), rng.integers(0, 3, 32)
     return model, losses.cross_entropy(model(X), y)
 
@@ -176,16 +182,18 @@ def test_no_grad_is_thread_local():
     assert mg.is_grad_enabled()
 
 
-def _train(seed: int, steps: int, barrier: threading.Barrier | None, anomaly: bool,
-           how: str) -> list:
+def _train(
+    seed: int, steps: int, barrier: threading.Barrier | None, anomaly: bool, how: str
+) -> list:
     """A small regression net with dropout, trained by hand-written SGD under no_grad (a
     no_grad leaking from one thread into the other would stop the other's graph) or by Adam.
     Returns the loss of every step and the final weights."""
     from minigrad import losses, nn, optim
 
     rng = np.random.default_rng(seed)
-    model = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Tanh(), nn.Dropout(0.1, rng=seed),
-                          nn.Linear(8, 1, rng=rng))
+    model = nn.Sequential(
+        nn.Linear(3, 8, rng=rng), nn.Tanh(), nn.Dropout(0.1, rng=seed), nn.Linear(8, 1, rng=rng)
+    )
     opt = optim.Adam(model.parameters(), lr=0.01) if how == "Adam" else None
     X = rng.standard_normal((16, 3))
     y = np.sin(X.sum(axis=1, keepdims=True))

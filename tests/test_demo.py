@@ -32,8 +32,14 @@ LESSON_LINES = [
 def test_demo_end_to_end_in_a_subprocess(tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-m", "minigrad", "demo", "--out", str(out)],
-                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "minigrad", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     text = run.stdout
     for line in LESSON_LINES:
@@ -55,8 +61,7 @@ def test_demo_end_to_end_in_a_subprocess(tmp_path):
     assert "Skipped" not in index or not (HAS_DOT and HAS_MPL)
 
 
-def test_demo_without_graphviz_or_matplotlib_writes_what_it_can(tmp_path, monkeypatch,
-                                                                 capsys):
+def test_demo_without_graphviz_or_matplotlib_writes_what_it_can(tmp_path, monkeypatch, capsys):
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))  # no `dot` on the PATH
@@ -74,8 +79,10 @@ def test_demo_without_graphviz_or_matplotlib_writes_what_it_can(tmp_path, monkey
     assert "## Skipped" in index
     assert "`graph.svg`: the Graphviz program 'dot' is not installed" in index
     assert "apt-get install graphviz" in index
-    assert '`loss.png`: matplotlib is needed for plots; it is an optional extra: pip install ' \
-           '-e ".[plot]"' in index
+    assert (
+        "`loss.png`: matplotlib is needed for plots; it is an optional extra: pip install "
+        '-e ".[plot]"' in index
+    )
     assert "skipped graph.svg" in text and "skipped loss.png" in text
 
 

@@ -63,9 +63,15 @@ def test_matmul_of_a_scalar_says_it_needs_an_array():
 
 @pytest.mark.parametrize(
     "op, symbol",
-    [(lambda a, b: a + b, "+"), (lambda a, b: a - b, "-"), (lambda a, b: a * b, "*"),
-     (lambda a, b: a / b, "/"), (lambda a, b: a**b, "**"), (mg.maximum, "maximum"),
-     (mg.minimum, "minimum")],
+    [
+        (lambda a, b: a + b, "+"),
+        (lambda a, b: a - b, "-"),
+        (lambda a, b: a * b, "*"),
+        (lambda a, b: a / b, "/"),
+        (lambda a, b: a**b, "**"),
+        (mg.maximum, "maximum"),
+        (mg.minimum, "minimum"),
+    ],
     ids=["add", "sub", "mul", "div", "pow", "maximum", "minimum"],
 )
 def test_binary_op_on_shapes_that_do_not_broadcast_names_both_and_the_op(op, symbol):
@@ -163,8 +169,19 @@ def test_backward_from_a_value_that_does_not_require_grad_says_why(how):
         (object(), TypeError, ["object"]),
         ({"a": 1}, TypeError, ["dict"]),
     ],
-    ids=["str", "None", "complex", "complex-list", "complex-array", "complex64", "ragged",
-         "str-list", "None-in-list", "object", "dict"],
+    ids=[
+        "str",
+        "None",
+        "complex",
+        "complex-list",
+        "complex-array",
+        "complex64",
+        "ragged",
+        "str-list",
+        "None-in-list",
+        "object",
+        "dict",
+    ],
 )
 def test_value_from_unusable_data_names_what_was_given(data, error, words):
     with pytest.raises(error) as info:
@@ -204,8 +221,11 @@ NAN_CASES = {
 @pytest.mark.parametrize("name", NAN_CASES)
 @pytest.mark.parametrize("kind", ["scalar", "array", "float32"])
 def test_log_sqrt_pow_of_a_negative_give_nan_without_a_warning(name, kind):
-    data = {"scalar": -1.0, "array": np.array([-1.0, -4.0]),
-            "float32": np.array([-1.0, -4.0], dtype=np.float32)}[kind]
+    data = {
+        "scalar": -1.0,
+        "array": np.array([-1.0, -4.0]),
+        "float32": np.array([-1.0, -4.0], dtype=np.float32),
+    }[kind]
     x = Value(data)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -275,13 +295,22 @@ def test_clip_without_bounds_is_explained():
     "make, error, words",
     [
         (lambda: Value(np.ones(3))[5], IndexError, ["getitem:", "5", "size 3", "(3,)"]),
-        (lambda: Value(np.ones((2, 3))).broadcast_to((4, 3)), ValueError,
-         ["broadcast_to:", "(4,3)", "(2, 3)"]),
-        (lambda: mg.concat([Value(np.ones((2, 3))), Value(np.ones((2, 4)))]), ValueError,
-         ["concat:", "(2, 3), (2, 4)"]),
+        (
+            lambda: Value(np.ones((2, 3))).broadcast_to((4, 3)),
+            ValueError,
+            ["broadcast_to:", "(4,3)", "(2, 3)"],
+        ),
+        (
+            lambda: mg.concat([Value(np.ones((2, 3))), Value(np.ones((2, 4)))]),
+            ValueError,
+            ["concat:", "(2, 3), (2, 4)"],
+        ),
         (lambda: Value(np.ones((2, 3))).squeeze(0), ValueError, ["squeeze:", "(2, 3)"]),
-        (lambda: Value(np.ones((2, 3))).transpose(0, 0), ValueError,
-         ["transpose:", "(0, 0)", "permutation"]),
+        (
+            lambda: Value(np.ones((2, 3))).transpose(0, 0),
+            ValueError,
+            ["transpose:", "(0, 0)", "permutation"],
+        ),
     ],
     ids=["getitem", "broadcast_to", "concat", "squeeze", "transpose"],
 )
@@ -307,7 +336,8 @@ def test_concat_of_nothing_and_of_a_single_array_are_explained():
 # ----- networks: layers and losses -------------------------------------------------------------
 @needs_nn
 @pytest.mark.parametrize(
-    "x", [np.ones((3, 5)), Value(np.ones((3, 5))), np.ones(5), [1.0, 2.0, 3.0, 4.0, 5.0]],
+    "x",
+    [np.ones((3, 5)), Value(np.ones((3, 5))), np.ones(5), [1.0, 2.0, 3.0, 4.0, 5.0]],
     ids=["array", "Value", "1-d", "list"],
 )
 def test_linear_given_the_wrong_number_of_features_says_what_it_expected(x):
@@ -348,18 +378,24 @@ def test_dropout_probability_inside_the_range_is_accepted(p):
 
 
 LOSS_CASES = [
-    ("mse_loss", (4, 1), (4,)), ("l1_loss", (4,), (4, 1)), ("sse_loss", (2, 3), (3, 2)),
-    ("huber_loss", (5,), (4,)), ("binary_cross_entropy", (4, 1), (4,)),
-    ("binary_cross_entropy_with_logits", (4,), (4, 1)), ("hinge_loss", (4, 1), (4,)),
+    ("mse_loss", (4, 1), (4,)),
+    ("l1_loss", (4,), (4, 1)),
+    ("sse_loss", (2, 3), (3, 2)),
+    ("huber_loss", (5,), (4,)),
+    ("binary_cross_entropy", (4, 1), (4,)),
+    ("binary_cross_entropy_with_logits", (4,), (4, 1)),
+    ("hinge_loss", (4, 1), (4,)),
     ("cross_entropy", (4, 3), (4, 2)),
 ]
 
 
 @needs_losses
-@pytest.mark.parametrize("name, pred_shape, target_shape", LOSS_CASES,
-                         ids=[c[0] for c in LOSS_CASES])
-def test_loss_with_mismatched_prediction_and_target_names_both_shapes(name, pred_shape,
-                                                                      target_shape):
+@pytest.mark.parametrize(
+    "name, pred_shape, target_shape", LOSS_CASES, ids=[c[0] for c in LOSS_CASES]
+)
+def test_loss_with_mismatched_prediction_and_target_names_both_shapes(
+    name, pred_shape, target_shape
+):
     from minigrad import losses
 
     pred = Value(np.full(pred_shape, 0.5))
@@ -407,8 +443,9 @@ def test_optimizer_given_no_parameters_says_so(name, params):
 
 @needs_optim
 @pytest.mark.parametrize("name", OPTIMIZERS)
-@pytest.mark.parametrize("bad, type_name", [(np.ones(2), "ndarray"), (3.0, "float"),
-                                            ("w", "str"), (None, "NoneType")])
+@pytest.mark.parametrize(
+    "bad, type_name", [(np.ones(2), "ndarray"), (3.0, "float"), ("w", "str"), (None, "NoneType")]
+)
 def test_optimizer_given_a_non_value_names_its_type(name, bad, type_name):
     from minigrad import optim
 

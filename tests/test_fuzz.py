@@ -53,8 +53,22 @@ DOCUMENTED = [
 
 def test_the_fuzzer_draws_from_every_op_of_its_kinds():
     # If an op of these kinds is added, it is fuzzed without touching this file.
-    assert {"add", "mul", "div", "pow", "exp", "log", "relu", "clip", "sum", "max", "var",
-            "logsumexp", "softmax", "log_softmax"} <= set(FUZZ_OPS)
+    assert {
+        "add",
+        "mul",
+        "div",
+        "pow",
+        "exp",
+        "log",
+        "relu",
+        "clip",
+        "sum",
+        "max",
+        "var",
+        "logsumexp",
+        "softmax",
+        "log_softmax",
+    } <= set(FUZZ_OPS)
     for name in FUZZ_OPS:
         assert callable(getattr(ops, name)), name
 
@@ -138,8 +152,9 @@ def _tied(name: str, datas: list, params: dict) -> bool:
 def programs(draw: Callable) -> tuple[list, list[Step], list[tuple[str, str]]]:
     """Inputs, steps, and the documented errors met on the way: (what happened, pattern)."""
     n_inputs = draw(st.integers(1, 3))
-    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=n_inputs, min_dims=0,
-                                                    max_dims=3, max_side=3)).input_shapes
+    shapes = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=n_inputs, min_dims=0, max_dims=3, max_side=3)
+    ).input_shapes
     leaves = []
     for shape in shapes:
         if shape == () and draw(st.booleans()):
@@ -222,8 +237,10 @@ def _draw_second(draw: Callable, values: list, first: int) -> Any:
 
 # ----- the property --------------------------------------------------------------------------
 def _program_text(leaves: list, steps: list[Step]) -> str:
-    lines = [f"v{i} = input {'float' if type(x) is float else list(x.shape)}"
-             for i, x in enumerate(leaves)]
+    lines = [
+        f"v{i} = input {'float' if type(x) is float else list(x.shape)}"
+        for i, x in enumerate(leaves)
+    ]
     lines += [step.text(len(leaves) + i) for i, step in enumerate(steps)]
     return "\n".join(lines)
 

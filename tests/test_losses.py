@@ -61,8 +61,7 @@ def test_huber_by_hand_both_regimes():
 def test_regression_losses_gradcheck(name, reduction):
     fn = getattr(losses, name)
     assert mg.gradcheck(lambda p: fn(p, T, reduction=reduction), P)
-    assert mg.gradcheck(lambda t: fn(mg.Value(P, requires_grad=False), t, reduction=reduction),
-                        T)
+    assert mg.gradcheck(lambda t: fn(mg.Value(P, requires_grad=False), t, reduction=reduction), T)
 
 
 def test_scalar_prediction_and_number_target():
@@ -142,7 +141,8 @@ def test_cross_entropy_with_labels_by_hand():
     np.testing.assert_allclose(grad, (softmax(LOGITS) - onehot) / 2, rtol=1e-12)
     assert mg.gradcheck(lambda x: losses.cross_entropy(x, LABELS), LOGITS)
     assert float(losses.cross_entropy(mg.Value([[0.0, 0.0]]), [1]).data) == pytest.approx(
-        math.log(2), abs=1e-15)
+        math.log(2), abs=1e-15
+    )
 
 
 def test_cross_entropy_one_hot_equals_labels_and_soft_targets_by_hand():
@@ -163,7 +163,8 @@ def test_cross_entropy_single_sample_and_float_labels():
     assert float(loss.data) == pytest.approx(-log_softmax(LOGITS[0])[1])
     loss = losses.cross_entropy(mg.Value(LOGITS), np.array([1.0, 0.0]))
     assert float(loss.data) == pytest.approx(
-        float(losses.cross_entropy(mg.Value(LOGITS), LABELS).data))
+        float(losses.cross_entropy(mg.Value(LOGITS), LABELS).data)
+    )
 
 
 def test_cross_entropy_is_stable_for_huge_logits():
@@ -203,7 +204,8 @@ def test_nll_loss_by_hand_and_equals_cross_entropy():
     np.testing.assert_allclose(grad, expected)
     x = mg.Value(LOGITS)
     assert float(losses.nll_loss(x.log_softmax(), LABELS).data) == pytest.approx(
-        float(losses.cross_entropy(x, LABELS).data), abs=1e-15)
+        float(losses.cross_entropy(x, LABELS).data), abs=1e-15
+    )
     with pytest.raises(ValueError, match="need integer labels of shape"):
         losses.nll_loss(mg.Value(logp), np.zeros(3, int))
 
@@ -221,8 +223,11 @@ def test_unknown_reduction():
 
 def test_float32_stays_float32():
     x = mg.Value(LOGITS.astype(np.float32))
-    for loss in [losses.cross_entropy(x, LABELS), losses.mse_loss(x, np.zeros((2, 3))),
-                 losses.cross_entropy(x, np.eye(3)[LABELS])]:
+    for loss in [
+        losses.cross_entropy(x, LABELS),
+        losses.mse_loss(x, np.zeros((2, 3))),
+        losses.cross_entropy(x, np.eye(3)[LABELS]),
+    ]:
         assert loss.dtype == np.float32
     loss = losses.cross_entropy(x, LABELS)
     loss.backward()

@@ -27,13 +27,19 @@ def test_neuron_identity_forward_and_gradients_by_hand():
     assert n.b.grad == 1.0
 
 
-@pytest.mark.parametrize("activation, f, df", [
-    ("relu", lambda z: max(z, 0.0), lambda z: float(z > 0)),
-    ("tanh", math.tanh, lambda z: 1 - math.tanh(z) ** 2),
-    ("sigmoid", lambda z: 1 / (1 + math.exp(-z)),
-     lambda z: (1 / (1 + math.exp(-z))) * (1 - 1 / (1 + math.exp(-z)))),
-    ("identity", lambda z: z, lambda z: 1.0),
-])
+@pytest.mark.parametrize(
+    "activation, f, df",
+    [
+        ("relu", lambda z: max(z, 0.0), lambda z: float(z > 0)),
+        ("tanh", math.tanh, lambda z: 1 - math.tanh(z) ** 2),
+        (
+            "sigmoid",
+            lambda z: 1 / (1 + math.exp(-z)),
+            lambda z: (1 / (1 + math.exp(-z))) * (1 - 1 / (1 + math.exp(-z))),
+        ),
+        ("identity", lambda z: z, lambda z: 1.0),
+    ],
+)
 @pytest.mark.parametrize("z_sign", [1.0, -1.0])
 def test_neuron_activation_values_and_gradients(activation, f, df, z_sign):
     n = nn.Neuron(2, activation=activation)
@@ -117,8 +123,7 @@ def test_mlp_output_activation_and_named_parameters():
     model = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid")
     assert model.layers[1].neurons[0].activation == "sigmoid"
     names = [name for name, _ in model.named_parameters()]
-    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1",
-                         "layers.0.neurons.0.b"]
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
     assert names[-1] == "layers.1.neurons.0.b"
     assert len(names) == len(model.parameters()) == 13
     with pytest.raises(ValueError, match="nouts must be a non-empty list"):
@@ -172,8 +177,11 @@ def test_linear_float32_end_to_end_and_input_conversion():
 
 
 def test_linear_errors_name_the_problem():
-    with pytest.raises(ValueError, match=r"expects inputs whose last axis has 3 entries, got "
-                                         r"shape \(5, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expects inputs whose last axis has 3 entries, got "
+        r"shape \(5, 4\)",
+    ):
         nn.Linear(3, 2)(np.ones((5, 4)))
     with pytest.raises(ValueError, match="nout must be a positive integer"):
         nn.Linear(3, 0)
@@ -204,8 +212,7 @@ def test_linear_without_bias_and_with_init():
 
 def test_sequential_names_indexing_and_repr():
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 3))
-    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "3.weight",
-                                                        "3.bias"]
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "3.weight", "3.bias"]
     assert len(model) == 4 and isinstance(model[1], nn.ReLU)
     assert len(model[:2]) == 2
     assert repr(model) == (
@@ -236,8 +243,7 @@ def test_activation_modules_match_numpy():
     }
     for module, expected in cases.items():
         out = module(mg.Value(x))
-        np.testing.assert_allclose(np.asarray(out.data), expected, rtol=1e-12,
-                                   err_msg=repr(module))
+        np.testing.assert_allclose(np.asarray(out.data), expected, rtol=1e-12, err_msg=repr(module))
 
 
 def test_dropout_inverted_scaling_eval_identity_and_gradient():
@@ -306,8 +312,9 @@ def test_init_repeats_with_manual_seed_and_rng():
     m2 = [p.data for p in nn.MLP(2, [3, 1]).parameters()]
     np.testing.assert_array_equal(a, b)
     assert m1 == m2
-    np.testing.assert_array_equal(nn.Linear(5, 4, rng=3).weight.data,
-                                  nn.Linear(5, 4, rng=3).weight.data)
+    np.testing.assert_array_equal(
+        nn.Linear(5, 4, rng=3).weight.data, nn.Linear(5, 4, rng=3).weight.data
+    )
     with pytest.raises(ValueError, match="seed must be a non-negative int"):
         mg.manual_seed(-1)
 
@@ -404,8 +411,13 @@ def test_custom_module_finds_values_modules_and_lists():
 
     net = Net()
     names = [n for n, _ in net.named_parameters()]
-    assert names == ["scale", "blocks.0.weight", "blocks.0.bias", "blocks.1.weight",
-                     "blocks.1.bias"]
+    assert names == [
+        "scale",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.weight",
+        "blocks.1.bias",
+    ]
     assert net(np.ones((3, 2))).shape == (3, 1)
     assert "(blocks.0): Linear(in_features=2, out_features=2, bias=True)" in repr(net)
     with pytest.raises(NotImplementedError, match="must define forward"):

@@ -50,8 +50,9 @@ def test_sigmoid_at_plus_minus_1000(dtype):
     out, x = _run(mg.sigmoid, BIG.astype(dtype))
     _check_finite_and_typed(out, x, dtype)
     np.testing.assert_array_equal(out.data[:2], [0.0, 1.0])
-    np.testing.assert_allclose(out.data[2:], [0.5, 1 / (1 + math.e), 1 / (1 + math.exp(-1))],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        out.data[2:], [0.5, 1 / (1 + math.e), 1 / (1 + math.exp(-1))], rtol=1e-6
+    )
     np.testing.assert_array_equal(x.grad[:3], [0.0, 0.0, 0.25])
 
 
@@ -72,8 +73,9 @@ def test_softplus_at_plus_minus_1000(dtype):
     np.testing.assert_array_equal(x.grad[:3], [0.0, 1.0, 0.5])  # the sigmoid
 
 
-@pytest.mark.parametrize("f", [mg.sigmoid, mg.tanh, mg.softplus], ids=["sigmoid", "tanh",
-                                                                        "softplus"])
+@pytest.mark.parametrize(
+    "f", [mg.sigmoid, mg.tanh, mg.softplus], ids=["sigmoid", "tanh", "softplus"]
+)
 @pytest.mark.parametrize("x0", [-1000.0, 1000.0, -1e300, 1e300])
 def test_scalar_paths_are_stable_too(f, x0):
     out, x = _run(f, x0, upstream=1.0)
@@ -96,8 +98,9 @@ ROWS = np.array([[-1000.0, 1000.0, 0.0], [1000.0, 1000.0, -1000.0], [-1000.0, -1
 def test_logsumexp_at_plus_minus_1000(dtype):
     out, x = _run(lambda v: v.logsumexp(axis=1), ROWS.astype(dtype))
     _check_finite_and_typed(out, x, dtype)
-    np.testing.assert_allclose(out.data, [1000.0, 1000.0 + math.log(2), -1000.0 + math.log(3)],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        out.data, [1000.0, 1000.0 + math.log(2), -1000.0 + math.log(3)], rtol=1e-6
+    )
     # The gradient is the softmax of each row.
     # (float32 holds 1000 + log 2 only to about 6e-5, hence its looser tolerance.)
     expected = [[0.0, 1.0, 0.0], [0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]]
@@ -166,8 +169,10 @@ def test_binary_cross_entropy_with_logits_at_plus_minus_1000(dtype):
     from minigrad import losses
 
     target = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
-    out, x = _run(lambda v: losses.binary_cross_entropy_with_logits(v, target, reduction="none"),
-                  BIG.astype(dtype))
+    out, x = _run(
+        lambda v: losses.binary_cross_entropy_with_logits(v, target, reduction="none"),
+        BIG.astype(dtype),
+    )
     _check_finite_and_typed(out, x, dtype)
     # Wrong by 1000 costs 1000; right by 1000 costs (almost exactly) nothing.
     np.testing.assert_allclose(out.data[:3], [1000.0, 1000.0, math.log(2)], rtol=1e-6)

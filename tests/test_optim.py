@@ -9,10 +9,12 @@ import minigrad as mg
 from minigrad import optim
 
 W0 = np.array([[0.5, -1.0, 2.0], [0.0, 1.5, -0.25]])
-GRADS = [np.array([[0.1, -0.2, 0.3], [0.4, 0.0, -0.6]]),
-         np.array([[-0.5, 0.25, 0.1], [0.2, -0.3, 0.05]]),
-         np.array([[0.3, 0.3, -0.1], [-0.4, 0.1, 0.2]]),
-         np.array([[0.05, -0.6, 0.0], [0.1, 0.2, -0.3]])]
+GRADS = [
+    np.array([[0.1, -0.2, 0.3], [0.4, 0.0, -0.6]]),
+    np.array([[-0.5, 0.25, 0.1], [0.2, -0.3, 0.05]]),
+    np.array([[0.3, 0.3, -0.1], [-0.4, 0.1, 0.2]]),
+    np.array([[0.05, -0.6, 0.0], [0.1, 0.2, -0.3]]),
+]
 
 
 def run(make, grads=GRADS, w0=W0, dtype=np.float64):
@@ -135,8 +137,11 @@ def test_rmsprop_formula():
 
 
 def test_rmsprop_centered_momentum_weight_decay():
-    got = run(lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9, momentum=0.5, centered=True,
-                                      weight_decay=0.1))
+    got = run(
+        lambda p: optim.RMSprop(
+            p, lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.1
+        )
+    )
     assert_steps(got, rmsprop_reference(0.01, 0.9, 1e-8, wd=0.1, momentum=0.5, centered=True))
 
 
@@ -160,8 +165,9 @@ def test_scalar_parameters_follow_the_same_formula(name):
             p.grad = float(gi)
         opt.step()
         assert all(type(p.data) is float for p in params)
-        np.testing.assert_allclose([p.data for p in params], array_steps[k].ravel(), rtol=1e-13,
-                                   atol=1e-15)
+        np.testing.assert_allclose(
+            [p.data for p in params], array_steps[k].ravel(), rtol=1e-13, atol=1e-15
+        )
 
 
 @pytest.mark.parametrize("name", list(MAKERS))

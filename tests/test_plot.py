@@ -13,10 +13,18 @@ pytest.importorskip("matplotlib", reason="the plot extra (matplotlib) is not ins
 
 
 def history():
-    return History(train_loss=[1.0, 0.5, 0.3, 0.25, 0.24], val_loss=[1.1, 0.6, 0.4, 0.45, 0.5],
-                   metrics={"train_accuracy": [0.5, 0.7, 0.8, 0.85, 0.9],
-                            "val_accuracy": [0.5, 0.6, 0.7, 0.65, 0.6]},
-                   stop_reason="val_loss_rising", best_epoch=3, epochs=5, steps=10)
+    return History(
+        train_loss=[1.0, 0.5, 0.3, 0.25, 0.24],
+        val_loss=[1.1, 0.6, 0.4, 0.45, 0.5],
+        metrics={
+            "train_accuracy": [0.5, 0.7, 0.8, 0.85, 0.9],
+            "val_accuracy": [0.5, 0.6, 0.7, 0.65, 0.6],
+        },
+        stop_reason="val_loss_rising",
+        best_epoch=3,
+        epochs=5,
+        steps=10,
+    )
 
 
 def line_data(ax):
@@ -30,8 +38,11 @@ def test_plot_history_draws_losses_metrics_and_the_best_epoch(tmp_path):
     assert lines["training loss"] == [1.0, 0.5, 0.3, 0.25, 0.24]
     assert lines["validation loss"] == [1.1, 0.6, 0.4, 0.45, 0.5]
     assert lines["best epoch 3: 0.4"] == [0.4]  # marked on the validation curve
-    vertical = [list(line.get_xdata()) for line in loss_ax.get_lines()
-                if len(set(line.get_xdata())) == 1 and len(line.get_xdata()) == 2]
+    vertical = [
+        list(line.get_xdata())
+        for line in loss_ax.get_lines()
+        if len(set(line.get_xdata())) == 1 and len(line.get_xdata()) == 2
+    ]
     assert vertical == [[3, 3], [5, 5]]  # the best epoch, and where training stopped
     assert "stopped after epoch 5" in lines
     assert loss_ax.get_title() == "Training (stopped: val_loss_rising)"
@@ -82,8 +93,7 @@ def test_decision_boundary_of_a_single_number_mlp_matches_point_by_point():
     assert 0 < np.sum(labels > 0) < len(labels)
     fig = plot.decision_boundary(model, points, labels, resolution=20)
     assert "100.0%" in fig.axes[0].get_title()
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["label -1",
-                                                                           "label +1"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["label -1", "label +1"]
 
 
 def test_decision_boundary_multiclass_and_point_by_point_models():
@@ -93,7 +103,7 @@ def test_decision_boundary_multiclass_and_point_by_point_models():
     def scores(p):  # a plain callable that takes one point only: class = nearest centre
         if isinstance(p, np.ndarray):
             raise TypeError("one point, please")
-        return [-(p[0] - cx) ** 2 - (p[1] - cy) ** 2 for cx, cy in X.tolist()]
+        return [-((p[0] - cx) ** 2) - (p[1] - cy) ** 2 for cx, cy in X.tolist()]
 
     fig = plot.decision_boundary(scores, X, y, resolution=15)
     assert "100.0%" in fig.axes[0].get_title()

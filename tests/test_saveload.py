@@ -34,8 +34,10 @@ def _same(a, b) -> bool:
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, (np.ndarray, np.generic)):
-        return a.dtype == b.dtype and np.shape(a) == np.shape(b) and np.array_equal(
-            a, b, equal_nan=a.dtype.kind in "fc"
+        return (
+            a.dtype == b.dtype
+            and np.shape(a) == np.shape(b)
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
         )
     if isinstance(a, float):
         return math.copysign(1, a) == math.copysign(1, b) and (a == b or a != a and b != b)
@@ -46,13 +48,24 @@ def optimizer_like_state():
     rng = np.random.default_rng(0)
     return {
         "state": {
-            0: {"step": 7, "exp_avg": rng.standard_normal((3, 2)),
-                "exp_avg_sq": rng.random((3, 2)).astype(np.float32)},
+            0: {
+                "step": 7,
+                "exp_avg": rng.standard_normal((3, 2)),
+                "exp_avg_sq": rng.random((3, 2)).astype(np.float32),
+            },
             1: {"step": 7, "exp_avg": rng.standard_normal(2), "exp_avg_sq": np.zeros(2)},
         },
         "param_groups": [
-            {"lr": 0.1 + 0.2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-             "amsgrad": False, "params": [0, 1], "name": None, "schedule": "cosine"},
+            {
+                "lr": 0.1 + 0.2,
+                "betas": (0.9, 0.999),
+                "eps": 1e-8,
+                "weight_decay": 0.0,
+                "amsgrad": False,
+                "params": [0, 1],
+                "name": None,
+                "schedule": "cosine",
+            },
         ],
     }
 
@@ -70,9 +83,11 @@ def test_nested_optimizer_state_round_trips_exactly(tmp_path):
 
 
 def test_model_state_dict_round_trips_and_reads_with_plain_numpy(tmp_path):
-    state = {"layers.0.weight": np.arange(6, dtype=np.float32).reshape(2, 3),
-             "layers.0.bias": np.zeros(2, dtype=np.float32),
-             "layers.2.weight": np.ones((1, 2))}
+    state = {
+        "layers.0.weight": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "layers.0.bias": np.zeros(2, dtype=np.float32),
+        "layers.2.weight": np.ones((1, 2)),
+    }
     path = tmp_path / "model.npz"
     mg.save(state, path)
     assert _same(mg.load(path), state)
@@ -83,12 +98,42 @@ def test_model_state_dict_round_trips_and_reads_with_plain_numpy(tmp_path):
 
 @pytest.mark.parametrize(
     "value",
-    [None, True, False, 0, -3, 2**62, 10**30, 1.5, -0.0, math.inf, -math.inf, math.nan, 1e-310,
-     "", "naïve ünïcode ✓", "a/b.c%d", [], (), {}, [1, [2, (3, None)]], (1.0,),
-     np.float32(0.1), np.float64(0.1), np.int64(-5), np.bool_(True), np.uint8(255),
-     np.array(2.5), np.zeros((0, 3)), np.array([True, False]), np.arange(5, dtype=np.int16),
-     np.array(["ab", "c"]), np.array([1 + 2j]), np.asfortranarray(np.arange(6.0).reshape(2, 3)),
-     np.arange(12.0).reshape(3, 4)[:, ::2]],
+    [
+        None,
+        True,
+        False,
+        0,
+        -3,
+        2**62,
+        10**30,
+        1.5,
+        -0.0,
+        math.inf,
+        -math.inf,
+        math.nan,
+        1e-310,
+        "",
+        "naïve ünïcode ✓",
+        "a/b.c%d",
+        [],
+        (),
+        {},
+        [1, [2, (3, None)]],
+        (1.0,),
+        np.float32(0.1),
+        np.float64(0.1),
+        np.int64(-5),
+        np.bool_(True),
+        np.uint8(255),
+        np.array(2.5),
+        np.zeros((0, 3)),
+        np.array([True, False]),
+        np.arange(5, dtype=np.int16),
+        np.array(["ab", "c"]),
+        np.array([1 + 2j]),
+        np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        np.arange(12.0).reshape(3, 4)[:, ::2],
+    ],
     ids=repr,
 )
 def test_every_supported_value_comes_back_with_its_type(tmp_path, value):
@@ -98,9 +143,20 @@ def test_every_supported_value_comes_back_with_its_type(tmp_path, value):
 
 
 def test_keys_of_every_supported_type_and_awkward_strings_come_back(tmp_path):
-    state = {0: np.ones(1), "0": np.full(1, 2.0), 1.5: "float key", True: "bool key",
-             None: "none key", "a/b": np.full(1, 3.0), "a%2Fb": np.full(1, 4.0), "": np.ones(2),
-             "%minigrad": np.full(1, 5.0), "x.npy": 6, "file": np.ones(1), "allow_pickle": 7}
+    state = {
+        0: np.ones(1),
+        "0": np.full(1, 2.0),
+        1.5: "float key",
+        True: "bool key",
+        None: "none key",
+        "a/b": np.full(1, 3.0),
+        "a%2Fb": np.full(1, 4.0),
+        "": np.ones(2),
+        "%minigrad": np.full(1, 5.0),
+        "x.npy": 6,
+        "file": np.ones(1),
+        "allow_pickle": 7,
+    }
     mg.save(state, tmp_path / "k.npz")
     back = mg.load(tmp_path / "k.npz")
     assert _same(back, state)
@@ -236,15 +292,15 @@ def test_truncated_file_gives_an_error_naming_it(tmp_path, keep):
 def test_flipped_bytes_inside_an_array_are_detected(tmp_path):
     path, raw = _saved(tmp_path)
     middle = len(raw) // 2  # inside the 32 kB of "w": zip's CRC-32 catches it
-    damaged = raw[:middle] + bytes(b ^ 0xFF for b in raw[middle:middle + 8]) + raw[middle + 8:]
+    damaged = raw[:middle] + bytes(b ^ 0xFF for b in raw[middle : middle + 8]) + raw[middle + 8 :]
     path.write_bytes(damaged)
     with pytest.raises(ValueError, match="ckpt.npz"):
         mg.load(path)
 
 
 @pytest.mark.parametrize(
-    "content", [b"", b"hello, I am a text file\n", b"PK\x03\x04" + b"\x00" * 100,
-                b"\x93NUMPY garbage"],
+    "content",
+    [b"", b"hello, I am a text file\n", b"PK\x03\x04" + b"\x00" * 100, b"\x93NUMPY garbage"],
     ids=["empty", "text", "zip-header-only", "npy-magic"],
 )
 def test_files_that_are_not_checkpoints_give_an_error_naming_them(tmp_path, content):
@@ -263,14 +319,24 @@ def test_a_single_npy_array_file_is_refused_naming_it(tmp_path):
 
 @pytest.mark.parametrize(
     "meta",
-    [b"{not json", b'{"format": "other", "version": 1, "tree": {}}',
-     b'{"format": "minigrad-state", "version": 99, "tree": {"dict": []}}',
-     b'{"format": "minigrad-state", "version": 1, "tree": {"dict": [["w", {"array": "nope"}]]}}',
-     b'{"format": "minigrad-state", "version": 1, "tree": {"what": 1}}',
-     b'{"format": "minigrad-state", "version": 1, "tree": [1, 2]}',
-     b"\xff\xfe"],
-    ids=["not-json", "other-format", "future-version", "missing-array", "unknown-tag",
-         "not-a-dict", "not-utf8"],
+    [
+        b"{not json",
+        b'{"format": "other", "version": 1, "tree": {}}',
+        b'{"format": "minigrad-state", "version": 99, "tree": {"dict": []}}',
+        b'{"format": "minigrad-state", "version": 1, "tree": {"dict": [["w", {"array": "nope"}]]}}',
+        b'{"format": "minigrad-state", "version": 1, "tree": {"what": 1}}',
+        b'{"format": "minigrad-state", "version": 1, "tree": [1, 2]}',
+        b"\xff\xfe",
+    ],
+    ids=[
+        "not-json",
+        "other-format",
+        "future-version",
+        "missing-array",
+        "unknown-tag",
+        "not-a-dict",
+        "not-utf8",
+    ],
 )
 def test_a_damaged_description_gives_an_error_naming_the_file(tmp_path, meta):
     path = tmp_path / "meta.npz"
@@ -304,8 +370,9 @@ def _small_model(seed: int, dtype=np.float64):
     from minigrad import nn
 
     rng = np.random.default_rng(seed)
-    return nn.Sequential(nn.Linear(4, 6, rng=rng, dtype=dtype), nn.Tanh(),
-                         nn.Linear(6, 3, rng=rng, dtype=dtype))
+    return nn.Sequential(
+        nn.Linear(4, 6, rng=rng, dtype=dtype), nn.Tanh(), nn.Linear(6, 3, rng=rng, dtype=dtype)
+    )
 
 
 def _snapshot(model) -> dict:
@@ -344,8 +411,19 @@ def test_load_state_dict_lists_every_problem_at_once_and_changes_nothing():
     with pytest.raises(ValueError) as info:
         model.load_state_dict(state)
     message = str(info.value)
-    for words in ["missing", "'0.bias'", "unexpected", "'3.weight'", "0.weight", "(6, 4)",
-                  "(4, 6)", "2.bias", "float32", "float64", "Nothing was loaded"]:
+    for words in [
+        "missing",
+        "'0.bias'",
+        "unexpected",
+        "'3.weight'",
+        "0.weight",
+        "(6, 4)",
+        "(4, 6)",
+        "2.bias",
+        "float32",
+        "float64",
+        "Nothing was loaded",
+    ]:
         assert words in message, (words, message)
     assert _unchanged(model, before)
 
@@ -395,9 +473,12 @@ def _make_run(init_seed: int, opt_name: str, dtype):
     from minigrad import nn, optim
 
     rng = np.random.default_rng(init_seed)
-    model = nn.Sequential(nn.Linear(4, 16, rng=rng, dtype=dtype), nn.Tanh(),
-                          nn.Dropout(0.2, rng=np.random.default_rng(init_seed + 1)),
-                          nn.Linear(16, 3, rng=rng, dtype=dtype))
+    model = nn.Sequential(
+        nn.Linear(4, 16, rng=rng, dtype=dtype),
+        nn.Tanh(),
+        nn.Dropout(0.2, rng=np.random.default_rng(init_seed + 1)),
+        nn.Linear(16, 3, rng=rng, dtype=dtype),
+    )
     params = model.parameters()
     opt = {
         "SGD": lambda: optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
@@ -406,8 +487,13 @@ def _make_run(init_seed: int, opt_name: str, dtype):
         "RMSprop": lambda: optim.RMSprop(params, lr=0.01, momentum=0.5),
     }[opt_name]()
     schedule = optim.StepLR(opt, step_size=3, gamma=0.7)
-    return {"model": model, "opt": opt, "schedule": schedule,
-            "batches": np.random.default_rng(init_seed + 2), "dropout": model[2].rng}
+    return {
+        "model": model,
+        "opt": opt,
+        "schedule": schedule,
+        "batches": np.random.default_rng(init_seed + 2),
+        "dropout": model[2].rng,
+    }
 
 
 def _train(run: dict, X, y, steps: int) -> list:
@@ -426,10 +512,13 @@ def _train(run: dict, X, y, steps: int) -> list:
 
 
 def _checkpoint(run: dict) -> dict:
-    return {"model": run["model"].state_dict(), "optimizer": run["opt"].state_dict(),
-            "schedule": run["schedule"].state_dict(),
-            "batches": run["batches"].bit_generator.state,
-            "dropout": run["dropout"].bit_generator.state}
+    return {
+        "model": run["model"].state_dict(),
+        "optimizer": run["opt"].state_dict(),
+        "schedule": run["schedule"].state_dict(),
+        "batches": run["batches"].bit_generator.state,
+        "dropout": run["dropout"].bit_generator.state,
+    }
 
 
 def _restore(run: dict, checkpoint: dict) -> None:
@@ -461,8 +550,9 @@ def test_training_resumes_bit_for_bit_after_save_and_load(tmp_path, opt_name, dt
     losses_resumed = _train(resumed, X, y, 10)
 
     assert losses_first + losses_resumed == losses_straight  # exact floats, not approx
-    for (name, p), (_, q) in zip(straight["model"].named_parameters(),
-                                 resumed["model"].named_parameters()):
+    for (name, p), (_, q) in zip(
+        straight["model"].named_parameters(), resumed["model"].named_parameters()
+    ):
         assert q.data.dtype == dtype
         assert np.array_equal(p.data, q.data), name
     assert resumed["opt"].lr == straight["opt"].lr

@@ -9,8 +9,10 @@ from minigrad.trace import BackwardTrace
 
 def tree_age_plain():
     """The tree-age network from plain Values (issue 3's lesson): 2-2-1, identity, zero biases."""
-    w = [mg.Value(v, label=f"w{i}") for i, v in
-         enumerate((0.1375, 0.4, 0.95, 0.9, 1.0, 0.25), start=1)]
+    w = [
+        mg.Value(v, label=f"w{i}")
+        for i, v in enumerate((0.1375, 0.4, 0.95, 0.9, 1.0, 0.25), start=1)
+    ]
     x1 = mg.Value(5.0, requires_grad=False, label="x1")
     x2 = mg.Value(7.0, requires_grad=False, label="x2")
     h1 = w[0] * x1 + w[1] * x2
@@ -66,8 +68,19 @@ def test_tree_age_trace_text():
     text = str(mg.trace_backward(loss))
     lines = text.splitlines()
     assert lines[0].startswith("Backward, one gradient rule per step")
-    assert lines[1].split() == ["step", "node", "op", "upstream", "g", "input",
-                                "local", "d(node)/d(input)", "added", "to", "input.grad"]
+    assert lines[1].split() == [
+        "step",
+        "node",
+        "op",
+        "upstream",
+        "g",
+        "input",
+        "local",
+        "d(node)/d(input)",
+        "added",
+        "to",
+        "input.grad",
+    ]
     assert lines[3].split() == ["1", "loss", "**", "1", "v1", "2.5", "2.5"]
     assert lines[4].split() == ["2", "v1", "-", "2.5", "prediction", "1", "2.5"]
     rows = [line.split() for line in lines]
@@ -93,10 +106,24 @@ def test_rows_are_records_one_per_input_edge():
     y.label = "y"
     report = mg.trace_backward(y)
     assert report.rows == [
-        {"step": 1, "node": "y", "op": "*", "upstream": 1.0, "input": "x", "local": 3.0,
-         "contribution": 3.0},
-        {"step": 1, "node": "y", "op": "*", "upstream": 1.0, "input": "x", "local": 3.0,
-         "contribution": 3.0},
+        {
+            "step": 1,
+            "node": "y",
+            "op": "*",
+            "upstream": 1.0,
+            "input": "x",
+            "local": 3.0,
+            "contribution": 3.0,
+        },
+        {
+            "step": 1,
+            "node": "y",
+            "op": "*",
+            "upstream": 1.0,
+            "input": "x",
+            "local": 3.0,
+            "contribution": 3.0,
+        },
     ]
     assert report.leaf_grads == {"x": 6.0}  # two uses, summed
     assert len(report) == 1 and "1 steps" in repr(report)

@@ -27,8 +27,7 @@ def fit_line(**kwargs):
     opts = dict(epochs=50, batch_size=None, metrics=None, verbose=False)
     opts.update(kwargs)
     lr = opts.pop("lr", 0.3)
-    history = train.fit(model, losses.mse_loss, optim.SGD(model.parameters(), lr=lr), X, y,
-                        **opts)
+    history = train.fit(model, losses.mse_loss, optim.SGD(model.parameters(), lr=lr), X, y, **opts)
     return model, history
 
 
@@ -45,8 +44,17 @@ def test_full_batch_loss_is_the_loss_before_each_step():
     X, y = line_data()
     model = linear_model()
     W, b = model.weight.data.copy(), model.bias.data.copy()
-    h = train.fit(model, losses.mse_loss, optim.SGD(model.parameters(), lr=0.1), X, y,
-                  epochs=1, batch_size=None, metrics=None, verbose=False)
+    h = train.fit(
+        model,
+        losses.mse_loss,
+        optim.SGD(model.parameters(), lr=0.1),
+        X,
+        y,
+        epochs=1,
+        batch_size=None,
+        metrics=None,
+        verbose=False,
+    )
     assert h.train_loss[0] == pytest.approx(np.mean((X @ W.T + b - y) ** 2), rel=1e-14)
 
 
@@ -87,8 +95,19 @@ def test_stops_when_validation_loss_rises_and_restores_best_weights():
     yv = -3 * Xv - 1
     model = linear_model()
     opt = optim.SGD(model.parameters(), lr=0.1)
-    h = train.fit(model, losses.mse_loss, opt, X, y, epochs=200, batch_size=None,
-                  validation=(Xv, yv), patience=3, metrics=None, verbose=False)
+    h = train.fit(
+        model,
+        losses.mse_loss,
+        opt,
+        X,
+        y,
+        epochs=200,
+        batch_size=None,
+        validation=(Xv, yv),
+        patience=3,
+        metrics=None,
+        verbose=False,
+    )
     assert h.stop_reason == "val_loss_rising" and h.restored_best
     best = h.best_epoch
     assert h.val_loss[best - 1] == min(h.val_loss)
@@ -102,9 +121,19 @@ def test_validation_split_and_accuracy_metrics():
     mg.manual_seed(0)
     X, y = mg.data.make_moons(200, noise=0.1, seed=0)
     model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
-    h = train.fit(model, losses.cross_entropy, optim.Adam(model.parameters(), lr=0.02), X, y,
-                  epochs=40, batch_size=20, validation_split=0.25, rng=0, patience=None,
-                  verbose=False)
+    h = train.fit(
+        model,
+        losses.cross_entropy,
+        optim.Adam(model.parameters(), lr=0.02),
+        X,
+        y,
+        epochs=40,
+        batch_size=20,
+        validation_split=0.25,
+        rng=0,
+        patience=None,
+        verbose=False,
+    )
     assert set(h.metrics) == {"train_accuracy", "val_accuracy"}
     assert len(h.val_accuracy) == len(h.train_accuracy) == len(h.val_loss) == 40
     assert h.val_accuracy[-1] >= 0.85 and h.train_accuracy[-1] >= 0.85
@@ -123,9 +152,18 @@ def test_custom_metric_and_scalar_mlp_model():
     y = np.array([[1.0], [1.0], [2.0], [0.0]])
     mg.manual_seed(0)
     model = nn.MLP(2, [1], output_activation="identity")
-    h = train.fit(model, losses.mse_loss, optim.SGD(model, lr=0.2), X, y, epochs=200,
-                  batch_size=None, metrics={"max_error": lambda p, t: np.abs(p.data - t).max()},
-                  target_loss=1e-8, verbose=False)
+    h = train.fit(
+        model,
+        losses.mse_loss,
+        optim.SGD(model, lr=0.2),
+        X,
+        y,
+        epochs=200,
+        batch_size=None,
+        metrics={"max_error": lambda p, t: np.abs(p.data - t).max()},
+        target_loss=1e-8,
+        verbose=False,
+    )
     assert h.stop_reason == "target_loss"
     assert h.train_max_error[-1] < 1e-3
 
@@ -155,8 +193,14 @@ def test_bad_arguments_name_the_problem():
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         fit_line(batch_size=0)
     with pytest.raises(ValueError, match="X has 3 samples but y has 2"):
-        train.fit(linear_model(), losses.mse_loss, optim.SGD([mg.Value(1.0)], lr=0.1),
-                  np.zeros((3, 1)), np.zeros((2, 1)), verbose=False)
+        train.fit(
+            linear_model(),
+            losses.mse_loss,
+            optim.SGD([mg.Value(1.0)], lr=0.1),
+            np.zeros((3, 1)),
+            np.zeros((2, 1)),
+            verbose=False,
+        )
     with pytest.raises(ValueError, match="unknown metric 'f1'"):
         fit_line(metrics=("f1",))
 

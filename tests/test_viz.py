@@ -51,8 +51,7 @@ def test_draw_graph_returns_digraph_with_labels_data_and_ops():
     assert 'o0 [label="+"]' in src and 'o1 [label="*"]' in src
     assert "\\ngrad" not in src  # no backward yet
     # the op sits between its inputs and its result
-    assert edges(src) == ["o0 -> n0", "n1 -> o0", "n2 -> o0", "o1 -> n1", "n2 -> o1",
-                          "n3 -> o1"]
+    assert edges(src) == ["o0 -> n0", "n1 -> o0", "n2 -> o0", "o1 -> n1", "n2 -> o1", "n3 -> o1"]
 
 
 def test_draw_graph_shows_gradients_after_backward():
@@ -303,8 +302,7 @@ def test_render_to_svg_with_graphviz(tmp_path):
     assert "<svg" in open(out).read()
 
 
-def test_save_without_graphviz_writes_dot_and_says_how_to_install(tmp_path, monkeypatch,
-                                                                   capsys):
+def test_save_without_graphviz_writes_dot_and_says_how_to_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(viz, "has_dot", lambda: False)
     monkeypatch.setattr(viz, "svg_in_process", lambda source: None)
     *_, d = small_graph()
@@ -349,13 +347,20 @@ def test_jupyter_display_with_and_without_graphviz(monkeypatch):
 
 
 def test_dot_text_is_the_same_in_fresh_processes():
-    code = ("import minigrad as mg\n"
-            "from minigrad.lessons import tree_age_network\n"
-            "m = tree_age_network(); loss = (m([5.0, 7.0]) - 5.0) ** 2; loss.backward()\n"
-            "print(mg.draw_graph(loss, modules=m, edge_grads=True, order=True).source)\n")
+    code = (
+        "import minigrad as mg\n"
+        "from minigrad.lessons import tree_age_network\n"
+        "m = tree_age_network(); loss = (m([5.0, 7.0]) - 5.0) ** 2; loss.backward()\n"
+        "print(mg.draw_graph(loss, modules=m, edge_grads=True, order=True).source)\n"
+    )
     outputs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
         for seed in ("1", "2")
     }
     assert len(outputs) == 1

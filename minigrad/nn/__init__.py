@@ -24,6 +24,21 @@ from minigrad.nn.module import Module
 from minigrad.nn.neurons import MLP, Layer, Neuron
 
 __all__ = [
-    "Module", "Neuron", "Layer", "MLP", "Linear", "Sequential", "ReLU", "Tanh", "Sigmoid",
-    "Identity", "Softplus", "LeakyReLU", "Softmax", "LogSoftmax", "Flatten", "Dropout", "init",
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Linear",
+    "Sequential",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
+    "Identity",
+    "Softplus",
+    "LeakyReLU",
+    "Softmax",
+    "LogSoftmax",
+    "Flatten",
+    "Dropout",
+    "init",
 ]

@@ -23,8 +23,18 @@ import numpy as np
 from minigrad.random import RandomLike, get_generator
 from minigrad.value import Value
 
-__all__ = ["uniform", "normal", "constant", "zeros", "ones", "xavier_uniform", "xavier_normal",
-           "kaiming_uniform", "kaiming_normal", "calculate_gain"]
+__all__ = [
+    "uniform",
+    "normal",
+    "constant",
+    "zeros",
+    "ones",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "calculate_gain",
+]
 
 
 def _fill(v: Value, values: np.ndarray | float) -> Value:
@@ -67,8 +77,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
 
 
-def uniform(v: Any = None, low: float | None = None, high: float | None = None,
-            rng: RandomLike = None) -> Any:
+def uniform(
+    v: Any = None, low: float | None = None, high: float | None = None, rng: RandomLike = None
+) -> Any:
     """Draw every entry uniformly from [low, high), by default [0, 1) (the textbook "random
     between 0 and 1").
 
@@ -114,24 +125,35 @@ def ones(v: Value, rng: RandomLike = None) -> Value:
     return constant(v, 1.0)
 
 
-def xavier_uniform(v: Value, gain: float = 1.0, rng: RandomLike = None,
-                   fan_in: int | None = None, fan_out: int | None = None) -> Value:
+def xavier_uniform(
+    v: Value,
+    gain: float = 1.0,
+    rng: RandomLike = None,
+    fan_in: int | None = None,
+    fan_out: int | None = None,
+) -> Value:
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(v, fan_in, fan_out)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return _fill(v, get_generator(rng).uniform(-bound, bound, size=v.shape))
 
 
-def xavier_normal(v: Value, gain: float = 1.0, rng: RandomLike = None,
-                  fan_in: int | None = None, fan_out: int | None = None) -> Value:
+def xavier_normal(
+    v: Value,
+    gain: float = 1.0,
+    rng: RandomLike = None,
+    fan_in: int | None = None,
+    fan_out: int | None = None,
+) -> Value:
     """Glorot normal: N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(v, fan_in, fan_out)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return _fill(v, get_generator(rng).normal(0.0, std, size=v.shape))
 
 
-def _kaiming_std(v: Value, a: float, mode: str, nonlinearity: str, fan_in: int | None,
-                 fan_out: int | None) -> float:
+def _kaiming_std(
+    v: Value, a: float, mode: str, nonlinearity: str, fan_in: int | None, fan_out: int | None
+) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"kaiming: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fans = _fans(v, fan_in, fan_out)
@@ -139,18 +161,30 @@ def _kaiming_std(v: Value, a: float, mode: str, nonlinearity: str, fan_in: int |
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform(v: Value, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "relu", rng: RandomLike = None,
-                    fan_in: int | None = None, fan_out: int | None = None) -> Value:
+def kaiming_uniform(
+    v: Value,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "relu",
+    rng: RandomLike = None,
+    fan_in: int | None = None,
+    fan_out: int | None = None,
+) -> Value:
     """He uniform: U(-b, b) with b = gain * sqrt(3 / fan), gain = sqrt(2) for relu."""
     std = _kaiming_std(v, a, mode, nonlinearity, fan_in, fan_out)
     bound = math.sqrt(3.0) * std
     return _fill(v, get_generator(rng).uniform(-bound, bound, size=v.shape))
 
 
-def kaiming_normal(v: Value, a: float = 0.0, mode: str = "fan_in",
-                   nonlinearity: str = "relu", rng: RandomLike = None,
-                   fan_in: int | None = None, fan_out: int | None = None) -> Value:
+def kaiming_normal(
+    v: Value,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "relu",
+    rng: RandomLike = None,
+    fan_in: int | None = None,
+    fan_out: int | None = None,
+) -> Value:
     """He normal: N(0, std**2) with std = gain / sqrt(fan), gain = sqrt(2) for relu."""
     std = _kaiming_std(v, a, mode, nonlinearity, fan_in, fan_out)
     return _fill(v, get_generator(rng).normal(0.0, std, size=v.shape))

@@ -32,8 +32,15 @@ class Linear(Module):
     (5, 2)
     """
 
-    def __init__(self, nin: int, nout: int, bias: bool = True, dtype: Any = np.float64,
-                 init: Callable | None = None, rng: RandomLike = None) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        bias: bool = True,
+        dtype: Any = np.float64,
+        init: Callable | None = None,
+        rng: RandomLike = None,
+    ) -> None:
         super().__init__()
         for what, n in (("nin", nin), ("nout", nout)):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -72,8 +79,10 @@ class Linear(Module):
         return ops.linear(x, w, self.bias)  # one fused node: x @ w.T + b
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Sequential(Module):

@@ -127,9 +127,7 @@ class Module:
         then nothing has been changed.
         """
         if not isinstance(state_dict, dict):
-            raise TypeError(
-                f"load_state_dict: expected a dict, got {type(state_dict).__name__}"
-            )
+            raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
         params = dict(self.named_parameters())
         problems = []
         if strict:
@@ -153,7 +151,8 @@ class Module:
             problems.append("mismatched: " + "; ".join(mismatched))
         if problems:
             raise ValueError(
-                f"load_state_dict into {type(self).__name__}: " + ". ".join(problems)
+                f"load_state_dict into {type(self).__name__}: "
+                + ". ".join(problems)
                 + ". Nothing was loaded."
             )
         for name, p in params.items():

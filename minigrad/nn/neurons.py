@@ -63,9 +63,15 @@ class Neuron(Module):
     2.5
     """
 
-    def __init__(self, nin: int, nonlin: bool = True, activation: str | None = None,
-                 init: Callable | None = None, rng: RandomLike = None,
-                 _weights: Sequence[float] | None = None) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        activation: str | None = None,
+        init: Callable | None = None,
+        rng: RandomLike = None,
+        _weights: Sequence[float] | None = None,
+    ) -> None:
         super().__init__()
         nin = _check_count("nin", nin)
         if _weights is None:
@@ -108,8 +114,15 @@ class Layer(Module):
     Called on a list of `nin` numbers/Values: one neuron gives a Value, several a list.
     """
 
-    def __init__(self, nin: int, nout: int, nonlin: bool = True, activation: str | None = None,
-                 init: Callable | None = None, rng: RandomLike = None) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        nonlin: bool = True,
+        activation: str | None = None,
+        init: Callable | None = None,
+        rng: RandomLike = None,
+    ) -> None:
         super().__init__()
         nin, nout = _check_count("nin", nin), _check_count("nout", nout)
         rows = _weight_rows(nin, nout, init, rng)
@@ -149,9 +162,15 @@ class MLP(Module):
     337
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
-                 output_activation: str = "identity", init: Callable | None = None,
-                 rng: RandomLike = None) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str = "identity",
+        init: Callable | None = None,
+        rng: RandomLike = None,
+    ) -> None:
         super().__init__()
         if isinstance(nouts, (int, np.integer)) or not len(nouts):
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
@@ -162,8 +181,13 @@ class MLP(Module):
         if rng is not None:
             rng = get_generator(rng)  # one stream for all layers (an int would repeat itself)
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], init=init, rng=rng,
-                  activation=output_activation if i == last else activation)
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                init=init,
+                rng=rng,
+                activation=output_activation if i == last else activation,
+            )
             for i in range(len(nouts))
         ]
 

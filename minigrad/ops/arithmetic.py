@@ -23,8 +23,7 @@ class Add(Op):
 
     name = "+"
     forward = staticmethod(lambda x, y: x + y)
-    grads = (lambda g, out, x, y: g,
-             lambda g, out, x, y: g)
+    grads = (lambda g, out, x, y: g, lambda g, out, x, y: g)
 
 
 @register("sub", _BINARY)
@@ -33,8 +32,7 @@ class Sub(Op):
 
     name = "-"
     forward = staticmethod(lambda x, y: x - y)
-    grads = (lambda g, out, x, y: g,
-             lambda g, out, x, y: -g)
+    grads = (lambda g, out, x, y: g, lambda g, out, x, y: -g)
 
 
 @register("mul", _BINARY)
@@ -43,8 +41,7 @@ class Mul(Op):
 
     name = "*"
     forward = staticmethod(lambda x, y: x * y)
-    grads = (lambda g, out, x, y: g * y,
-             lambda g, out, x, y: g * x)
+    grads = (lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
 
 
 def _divide(x, y):
@@ -62,8 +59,7 @@ class Div(Op):
 
     name = "/"
     forward = staticmethod(_divide)
-    grads = (lambda g, out, x, y: div(g, y),
-             lambda g, out, x, y: -div(g * out, y))
+    grads = (lambda g, out, x, y: div(g, y), lambda g, out, x, y: -div(g * out, y))
 
 
 @register("neg", Domain("unary"))
@@ -103,8 +99,7 @@ class Pow(Op):
 
     name = "**"
     forward = staticmethod(_power)
-    grads = (lambda g, out, x, y: g * y * pow(x, y - 1.0),
-             _grad_exponent)
+    grads = (lambda g, out, x, y: g * y * pow(x, y - 1.0), _grad_exponent)
 
 
 def add(x, y):

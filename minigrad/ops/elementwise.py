@@ -139,8 +139,9 @@ def _leaky(x, slope):
     return np.where(x > 0, x, slope * x)
 
 
-@register("leaky_relu", Domain("unary", kinks=(0.0,), second_order=False,
-                               params={"slope": (0.01, 0.2)}))
+@register(
+    "leaky_relu", Domain("unary", kinks=(0.0,), second_order=False, params={"slope": (0.01, 0.2)})
+)
 class LeakyRelu(Op):
     """x if x > 0 else slope * x.  Gradient: gx = g * (1 if x > 0 else slope)."""
 
@@ -197,8 +198,15 @@ def _inside(x, lo, hi):
     return inside if hi is None else inside & (x <= hi)
 
 
-@register("clip", Domain("unary", kinks=(-1.0, 1.0), second_order=False,
-                         params={"lo": (-1.0, None), "hi": (1.0, None)}))
+@register(
+    "clip",
+    Domain(
+        "unary",
+        kinks=(-1.0, 1.0),
+        second_order=False,
+        params={"lo": (-1.0, None), "hi": (1.0, None)},
+    ),
+)
 class Clip(Op):
     """min(max(x, lo), hi).  Gradient: gx = g where lo <= x <= hi, else 0."""
 
@@ -226,8 +234,7 @@ class Maximum(Op):
 
     name = "maximum"
     forward = staticmethod(lambda x, y: max(x, y) if _floats(x, y) else np.maximum(x, y))
-    grads = (lambda g, out, x, y: g * _tie_share(x, y),
-             lambda g, out, x, y: g * _tie_share(y, x))
+    grads = (lambda g, out, x, y: g * _tie_share(x, y), lambda g, out, x, y: g * _tie_share(y, x))
 
 
 @register("minimum", _PAIR)
@@ -236,8 +243,7 @@ class Minimum(Op):
 
     name = "minimum"
     forward = staticmethod(lambda x, y: min(x, y) if _floats(x, y) else np.minimum(x, y))
-    grads = (lambda g, out, x, y: g * _tie_share(y, x),
-             lambda g, out, x, y: g * _tie_share(x, y))
+    grads = (lambda g, out, x, y: g * _tie_share(y, x), lambda g, out, x, y: g * _tie_share(x, y))
 
 
 def _where(x, y, cond):
@@ -253,8 +259,10 @@ class Where(Op):
 
     name = "where"
     forward = staticmethod(_where)
-    grads = (lambda g, out, x, y, cond: g * _in_dtype(cond, g),
-             lambda g, out, x, y, cond: g * _in_dtype(np.logical_not(cond), g))
+    grads = (
+        lambda g, out, x, y, cond: g * _in_dtype(cond, g),
+        lambda g, out, x, y, cond: g * _in_dtype(np.logical_not(cond), g),
+    )
 
     @classmethod
     def describe(cls, params):

@@ -28,9 +28,7 @@ def _check(x, y):
     try:
         np.broadcast_shapes(sx[:-2], sy[:-2])
     except ValueError:
-        raise ValueError(
-            f"the batch axes of shapes {sx} and {sy} do not broadcast"
-        ) from None
+        raise ValueError(f"the batch axes of shapes {sx} and {sy} do not broadcast") from None
 
 
 def _matmul(x, y):

@@ -63,8 +63,9 @@ class Sum(Op):
     """sum of x over axis.  Gradient: gx = g, copied along the summed axes."""
 
     name = "sum"
-    forward = staticmethod(lambda x, axis, keepdims: _keep_float(
-        np.sum(x, axis=axis, keepdims=keepdims), x))
+    forward = staticmethod(
+        lambda x, axis, keepdims: _keep_float(np.sum(x, axis=axis, keepdims=keepdims), x)
+    )
     grads = (lambda g, out, x, axis, keepdims: _spread(g, x, axis, keepdims),)
 
 
@@ -106,8 +107,9 @@ class Max(Op):
     """max of x over axis.  Gradient: g to the maximal entries (split evenly on ties)."""
 
     name = "max"
-    forward = staticmethod(lambda x, axis, keepdims: _keep_float(
-        np.max(x, axis=axis, keepdims=keepdims), x))
+    forward = staticmethod(
+        lambda x, axis, keepdims: _keep_float(np.max(x, axis=axis, keepdims=keepdims), x)
+    )
     grads = (_extreme_grad,)
 
 
@@ -116,8 +118,9 @@ class Min(Op):
     """min of x over axis.  Gradient: g to the minimal entries (split evenly on ties)."""
 
     name = "min"
-    forward = staticmethod(lambda x, axis, keepdims: _keep_float(
-        np.min(x, axis=axis, keepdims=keepdims), x))
+    forward = staticmethod(
+        lambda x, axis, keepdims: _keep_float(np.min(x, axis=axis, keepdims=keepdims), x)
+    )
     grads = (_extreme_grad,)
 
 
@@ -135,7 +138,8 @@ class Var(Op):
     name = "var"
     forward = staticmethod(
         lambda x, axis, keepdims, ddof: _keep_float(
-            np.var(x, axis=axis, keepdims=keepdims, ddof=ddof), x)
+            np.var(x, axis=axis, keepdims=keepdims, ddof=ddof), x
+        )
     )
     grads = (_var_grad,)
 
@@ -156,8 +160,11 @@ class LogSumExp(Op):
 
     name = "logsumexp"
     forward = staticmethod(_logsumexp)
-    grads = (lambda g, out, x, axis, keepdims:
-             _expand(g, x, axis, keepdims) * exp(x - _expand(out, x, axis, keepdims)),)
+    grads = (
+        lambda g, out, x, axis, keepdims: (
+            _expand(g, x, axis, keepdims) * exp(x - _expand(out, x, axis, keepdims))
+        ),
+    )
 
 
 def _check_ddof(ddof, x, axis):

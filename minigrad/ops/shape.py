@@ -72,7 +72,9 @@ def _is_basic(index):
     """True when the index only selects (ints, slices, None, ...): no entry is taken twice."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(
-        p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice))
+        p is None
+        or p is Ellipsis
+        or isinstance(p, (int, np.integer, slice))
         or (isinstance(p, np.ndarray) and p.dtype == bool)
         for p in parts
     )
@@ -164,8 +166,10 @@ def _index_text(index):
     words = []
     for p in parts:
         if isinstance(p, slice):
-            words.append(":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step))
-                         .rstrip(":") or ":")
+            words.append(
+                ":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step)).rstrip(":")
+                or ":"
+            )
         elif isinstance(p, np.ndarray):
             words.append(f"<{p.dtype} array {p.shape}>")
         else:
