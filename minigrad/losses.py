@@ -151,15 +151,23 @@ def _check_unit_interval(name: str, target: Any) -> None:
         )
 
 
-def binary_cross_entropy(pred: Any, target: Any, eps: float = 1e-7, reduction: str = "mean") -> Any:
-    """-(t log p + (1 - t) log(1 - p)) for probabilities p, clamped to [eps, 1 - eps] so the
-    log stays finite.  Gradient: dL/dp = (p - t) / (p (1 - p)) (0 where p was clamped).
+def binary_cross_entropy(pred: Any, target: Any, reduction: str = "mean") -> Any:
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p, each log clamped at -100 as in
+    PyTorch, so p of exactly 0 or 1 gives a large but finite loss.
+    Gradient: dL/dp = (p - t) / (p (1 - p)) (0 where a log was clamped).
     """
     pred, target = _pair("binary_cross_entropy", pred, target, reduction)
     _check_unit_interval("binary_cross_entropy", target)
-    p = ops.clip(pred, eps, 1.0 - eps)
-    loss = -(target * ops.log(p) + (1.0 - target) * ops.log(1.0 - p))
+    loss = -(target * _clamped_log(pred) + (1.0 - target) * _clamped_log(1.0 - pred))
     return _reduce("binary_cross_entropy", loss, reduction)
+
+
+def _clamped_log(p: Any) -> Any:
+    """max(log p, -100). p is first raised to the smallest positive number of its dtype (whose
+    log is below -100 in float32 and float64): log(0) would be -inf, and its gradient rule
+    0 / 0 = nan even where the clamp passes no gradient on."""
+    smallest = float(np.nextafter(0, 1, dtype=p.dtype))
+    return ops.maximum(ops.log(ops.clip(p, smallest, None)), -100.0)
 
 
 def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Any:

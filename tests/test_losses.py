@@ -85,10 +85,13 @@ def test_binary_cross_entropy_by_hand():
     assert mg.gradcheck(lambda p: losses.binary_cross_entropy(p, Y01), PROB)
 
 
-def test_binary_cross_entropy_clamps_certain_probabilities():
-    loss = losses.binary_cross_entropy(mg.Value([0.0, 1.0]), [1.0, 0.0], reduction="none")
-    assert np.all(np.isfinite(loss.data))
-    np.testing.assert_allclose(loss.data, -math.log(1e-7), rtol=1e-6)
+def test_binary_cross_entropy_clamps_the_log_at_minus_100_as_pytorch():
+    p = mg.Value([0.0, 1.0, 1e-50, 1e-8])
+    loss = losses.binary_cross_entropy(p, [1.0, 0.0, 1.0, 1.0], reduction="none")
+    np.testing.assert_allclose(loss.data, [100.0, 100.0, 100.0, -math.log(1e-8)], rtol=1e-12)
+    loss.sum().backward()
+    assert np.all(np.isfinite(p.grad))
+    np.testing.assert_allclose(p.grad[3], -1e8, rtol=1e-6)  # unclamped: -t / p
     with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
         losses.binary_cross_entropy(mg.Value(PROB), [2.0, 0.0, 1.0])
 
