@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from minigrad import viz
-from minigrad.lessons import TREE_AGE_WEIGHTS, tree_age_network, trees
+from minigrad.lessons import TREE_AGE_WEIGHTS, lesson_weights, tree_age_network, trees
 from minigrad.losses import mse_loss
 from minigrad.optim import SGD
 from minigrad.trace import trace_backward
@@ -28,19 +28,6 @@ WIDTH, LENGTH, AGE, LR = 5.0, 7.0, 5.0, 0.02
 
 def _section(title: str) -> None:
     print(f"\n== {title} " + "=" * max(0, 70 - len(title)))
-
-
-def _weights(model: Any) -> list[Value]:
-    """w1..w6 of the lesson network, in the lesson's order."""
-    hidden, output = model.layers[0].neurons, model.layers[1].neurons[0]
-    return [
-        hidden[0].w[0],
-        hidden[0].w[1],
-        hidden[1].w[0],
-        hidden[1].w[1],
-        output.w[0],
-        output.w[1],
-    ]
 
 
 def lesson_pass() -> tuple[Any, Value, Value, Value, Value]:
@@ -82,7 +69,7 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
 
     # ----- forward ------------------------------------------------------------------------
     model, h1, h2, prediction, loss = lesson_pass()
-    w = [p.data for p in _weights(model)]
+    w = [p.data for p in lesson_weights(model)]
     _section("1. Forward pass (feedforward)")
     print(f"tree: width x1 = {WIDTH:g}, length x2 = {LENGTH:g}, true age {AGE:g}")
     print(f"h1 = w1*x1 + w2*x2 = {w[0]:g}*{WIDTH:g} + {w[1]:g}*{LENGTH:g} = {h1.data:.6g}")
@@ -98,7 +85,7 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
     _section("3. Backward: the chain rule, one rule per step")
     report = trace_backward(loss, modules=model)
     print(report)
-    w1, w5 = _weights(model)[0], _weights(model)[4]
+    w1, w5 = lesson_weights(model)[0], lesson_weights(model)[4]
     print(
         "\nReading it: dL/dprediction = 2*(prediction - age) = "
         f"{prediction.grad:.6g}; dprediction/dh1 = w5 = {w5.data:g}; "
@@ -115,7 +102,7 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
 
     # ----- update -------------------------------------------------------------------------
     _section(f"4. Update: one SGD step, w = w - {LR:g} * dL/dw")
-    params = _weights(model)
+    params = lesson_weights(model)
     before = [(p.label, p.data, p.grad) for p in params]
     SGD(model.parameters(), lr=LR).step()
     for (name, old, g), p in zip(before, params):

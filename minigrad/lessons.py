@@ -28,7 +28,14 @@ from minigrad.losses import mse_loss
 from minigrad.nn.neurons import MLP
 from minigrad.optim import SGD
 
-__all__ = ["TREE_AGE_WEIGHTS", "TREES", "tree_age_network", "tree_age_lesson", "trees"]
+__all__ = [
+    "TREE_AGE_WEIGHTS",
+    "TREES",
+    "lesson_weights",
+    "tree_age_network",
+    "tree_age_lesson",
+    "trees",
+]
 
 #: (w1, w2, w3, w4, w5, w6) of the lesson, in the order described above.
 TREE_AGE_WEIGHTS = (0.1375, 0.4, 0.95, 0.9, 1.0, 0.25)
@@ -53,6 +60,13 @@ def trees() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :2], table[:, 2:]
 
 
+def lesson_weights(model: MLP) -> list:
+    """w1..w6 of the lesson's 2-2-1 network, in the lesson's order: h1 = w1 x1 + w2 x2,
+    h2 = w3 x1 + w4 x2, prediction = w5 h1 + w6 h2."""
+    hidden, output = model.layers[0].neurons, model.layers[1].neurons[0]
+    return [hidden[0].w[0], hidden[0].w[1], hidden[1].w[0], hidden[1].w[1], *output.w]
+
+
 def tree_age_network(weights: tuple[float, ...] = TREE_AGE_WEIGHTS) -> MLP:
     """The 2-2-1 identity-activation network of the lesson, with the given w1..w6 and zero
     biases. Weights are labelled 'w1'..'w6' and biases 'b1', 'b2' (hidden), 'b3' (output), so
@@ -60,17 +74,9 @@ def tree_age_network(weights: tuple[float, ...] = TREE_AGE_WEIGHTS) -> MLP:
     if len(weights) != 6:
         raise ValueError(f"tree_age_network: expected 6 weights w1..w6, got {len(weights)}")
     model = MLP(2, [2, 1], activation="identity")
-    hidden, output = model.layers[0].neurons, model.layers[1].neurons[0]
-    placed = [
-        hidden[0].w[0],
-        hidden[0].w[1],
-        hidden[1].w[0],
-        hidden[1].w[1],
-        output.w[0],
-        output.w[1],
-    ]
-    for i, (param, value) in enumerate(zip(placed, weights), start=1):
+    for i, (param, value) in enumerate(zip(lesson_weights(model), weights), start=1):
         param.data, param.label = float(value), f"w{i}"
+    hidden, output = model.layers[0].neurons, model.layers[1].neurons[0]
     for i, neuron in enumerate([*hidden, output], start=1):
         neuron.b.data, neuron.b.label = 0.0, f"b{i}"
     return model
