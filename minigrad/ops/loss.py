@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.engine import apply
+from minigrad.engine import apply, apply3
 from minigrad.ops.registry import Domain, Op, data_of, register
 
 
@@ -59,23 +59,21 @@ class Affine(Op):
     grads = (lambda g, out, x, w, b: g @ w, _grad_weight, _grad_bias)
 
 
-def _shape(a):
-    # Speed: `.shape` of arrays and array Values directly (np.shape costs a call and a check)
-    d = a.data if hasattr(a, "_op") else a
-    return d.shape if type(d) is np.ndarray else np.shape(d)
-
-
 def linear(x, weight, bias):
     """The affine map of a fully connected layer: x @ weight.T + bias (torch's F.linear).
 
     x has shape (..., in) (or (in,)), weight (out, in), bias (out,)."""
-    sx, sw, sb = _shape(x), _shape(weight), _shape(bias)
+    xd, w, b = data_of(x), data_of(weight), data_of(bias)
+    if type(xd) is np.ndarray and type(w) is np.ndarray and type(b) is np.ndarray:
+        sx, sw, sb = xd.shape, w.shape, b.shape  # Speed: no np.shape calls for arrays
+    else:
+        sx, sw, sb = np.shape(xd), np.shape(w), np.shape(b)
     if len(sw) != 2 or sb != sw[:1] or len(sx) < 1 or sx[-1] != sw[1]:
         raise ValueError(
             f"linear: need x (..., in), weight (out, in) and bias (out,), got shapes {sx}, "
             f"{sw} and {sb}"
         )
-    return apply(Affine, x, weight, bias)
+    return apply3(Affine, x, weight, bias)
 
 
 def _at_labels(x, labels):
