@@ -680,10 +680,14 @@ def _vjp_plain(node: Value, g: Any, ready: list) -> None:
     same as `op.vjp` and `_pass_on`, without building the lists they need (Speed: written out,
     as in the unrolled loop of `_run_backward`)."""
     x, y = node._x, node._y
-    inputs = (x,) if y is None else (x, y, *node._more)
-    datas = []
-    for v in inputs:  # Speed: a loop, not a comprehension (a function call in Python 3.11)
-        datas.append(v.data if isinstance(v, Value) else v)
+    if y is None:  # one input, with parameters: a Value (a constant alone records nothing)
+        inputs = (x,)
+        datas = (x.data,)
+    else:
+        inputs = (x, y, *node._more)
+        datas = []
+        for v in inputs:  # Speed: a loop, not a comprehension (a function call in Python 3.11)
+            datas.append(v.data if isinstance(v, Value) else v)
     params = node._params
     out = node.data
     for rule, v in zip(node._op.grads, inputs):
