@@ -18,7 +18,8 @@ import targets
 from harness import REPO_ROOT, time_case
 
 ALL_WORKLOADS = ["W1", "W2", "W3", "W4", "W5"]
-ALL_PEERS = ["minigrad", "numpy", "torch", "micrograd"]
+# minigrad-params: W3 and W4 with `loss.backward(inputs=parameters)` (no intermediates' .grad)
+ALL_PEERS = ["minigrad", "minigrad-params", "numpy", "torch", "micrograd"]
 FLAT_MARKS = (100, 1000)
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
 

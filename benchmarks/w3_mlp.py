@@ -100,9 +100,12 @@ def torch_builder(problem):
     return build
 
 
-def minigrad_builder(problem):
+def minigrad_builder(problem, parameters_only: bool = False):
     """minigrad.nn: Sequential of Linear and ReLU, losses.cross_entropy, optim.SGD.
 
+    `loss.backward()` fills in `.grad` of every node, intermediates included (issue 2);
+    with `parameters_only`, `loss.backward(inputs=parameters)` fills in only the parameters'
+    (PyTorch's default), and keeps no memory for the intermediates' gradients.
     The first two steps also check that parameters and gradients keep the batch's dtype
     (float32 must stay float32 end to end).
     """
@@ -118,11 +121,12 @@ def minigrad_builder(problem):
         load_parameters(model.parameters(), params, weight_in_out=_linear_is_in_out(nn))
         opt = optim.SGD(model.parameters(), lr=LR)
         checks_left = [2]
+        only = model.parameters() if parameters_only else None
 
         def step():
             loss = losses.cross_entropy(model(x), labels)
             opt.zero_grad()
-            loss.backward()
+            loss.backward(inputs=only)
             opt.step()
             if checks_left[0]:
                 checks_left[0] -= 1
@@ -163,6 +167,7 @@ def _builders(problem) -> dict:
     return {
         "numpy": numpy_builder(problem),
         "minigrad": minigrad_builder(problem),
+        "minigrad-params": minigrad_builder(problem, parameters_only=True),
         "torch": torch_builder(problem),
     }
 

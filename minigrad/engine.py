@@ -460,14 +460,61 @@ def _seed(root: Value, gradient: Any, create_graph: bool) -> Any:
     return constant(seed) if create_graph else seed
 
 
-def backward(root: Value, gradient: Any = None, create_graph: bool = False) -> None:
-    """Accumulate d(root)/d(node) into `.grad` of every node that requires grad."""
+def backward(
+    root: Value,
+    gradient: Any = None,
+    create_graph: bool = False,
+    inputs: Value | Sequence[Value] | None = None,
+) -> None:
+    """Accumulate d(root)/d(node) into `.grad` of every node that requires grad, or with
+    `inputs=` (as in PyTorch) only into the `.grad` of those Values: the others, intermediates
+    included, are left alone, and no memory is kept for their gradients."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward(): this Value does not require grad (it was computed from constants "
             "or under no_grad), so there is nothing to differentiate"
         )
-    run_backward(root, _seed(root, gradient, create_graph), create_graph, accumulate=True)
+    seed = _seed(root, gradient, create_graph)
+    if inputs is None:
+        run_backward(root, seed, create_graph, accumulate=True)
+        return
+    inputs = _check_inputs(inputs)
+    found = run_backward(root, seed, create_graph, accumulate=False, wanted=set(inputs))
+    for x in inputs:
+        g = found.get(x)
+        if g is None:
+            continue
+        old = x.grad
+        if old is None:
+            x.grad = g
+        elif create_graph or isinstance(old, Value):
+            # `.grad + g` records only when gradients must be differentiable again, as in the pass
+            with enable_grad() if create_graph else no_grad():
+                x.grad = old + g
+        else:
+            x.grad = old + g
+
+
+def _check_inputs(inputs: Any) -> list[Value]:
+    if isinstance(inputs, Value):
+        inputs = [inputs]
+    try:
+        inputs = list(inputs)
+    except TypeError:
+        raise TypeError(
+            f"backward(): inputs must be a Value or a sequence of Values, got "
+            f"{type(inputs).__name__}"
+        ) from None
+    if not inputs:
+        raise ValueError("backward(): inputs is empty; leave it out to fill in every .grad")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"backward(): inputs[{i}] has type {type(x).__name__}, not Value")
+        if not x.requires_grad:
+            raise ValueError(
+                f"backward(): inputs[{i}] does not require grad, so it can get no gradient"
+            )
+    return inputs
 
 
 def gradients(

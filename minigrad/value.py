@@ -191,9 +191,13 @@ class Value:
     def zero_grad(self) -> None:
         self.grad = None
 
-    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
-        """Fill in `.grad` of every Value this one depends on (reverse-mode autodiff)."""
-        engine.backward(self, gradient, create_graph=create_graph)
+    def backward(
+        self, gradient: Any = None, create_graph: bool = False, inputs: Any = None
+    ) -> None:
+        """Fill in `.grad` of every Value this one depends on (reverse-mode autodiff); with
+        `inputs=[...]`, only of those (for example a model's parameters: no memory is then
+        kept for the intermediates' gradients)."""
+        engine.backward(self, gradient, create_graph=create_graph, inputs=inputs)
 
     def requires_grad_(self, flag: bool = True) -> Value:
         self.requires_grad = bool(flag)

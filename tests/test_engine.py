@@ -229,6 +229,49 @@ def test_engine_gradients_returns_without_storing():
     assert a.grad is None and b.grad is None and out.grad is None
 
 
+def test_engine_backward_inputs_fills_only_their_grads_as_in_pytorch():
+    x, w = Value(np.array([1.0, 2.0])), Value(np.array([3.0, 4.0]))
+    h = x * w
+    y = (h * h).sum()  # dy/dw = 2 h x = 2 x**2 w, dy/dx = 2 x w**2
+    y.backward(inputs=[w])
+    np.testing.assert_array_equal(w.grad, [6.0, 32.0])
+    assert x.grad is None and h.grad is None and y.grad is None  # nothing kept for the rest
+    y.backward(inputs=w)  # a single Value, and a second call adds up
+    np.testing.assert_array_equal(w.grad, [12.0, 64.0])
+    y.backward(inputs=[x, h])  # an intermediate can be asked for too
+    np.testing.assert_array_equal(x.grad, [18.0, 64.0])
+    np.testing.assert_array_equal(h.grad, [6.0, 16.0])
+    unused = Value(1.0)
+    y.backward(inputs=[unused])  # not reached: left alone, like an unrelated leaf
+    assert unused.grad is None
+
+
+def test_engine_backward_inputs_with_create_graph_gives_second_derivatives():
+    x = Value(2.0)
+    (x**3).backward(create_graph=True, inputs=[x])
+    first = x.grad
+    assert first.data == 12.0 and first.requires_grad  # 3 x**2, differentiable again
+    x.zero_grad()
+    first.backward(inputs=[x])
+    assert x.grad == 12.0  # 6 x
+
+
+@pytest.mark.parametrize(
+    "inputs, error, words",
+    [
+        ([], ValueError, "inputs is empty"),
+        (3, TypeError, "got int"),
+        ([Value(1.0), "w"], TypeError, "inputs[1] has type str"),
+        ([Value(1.0, requires_grad=False)], ValueError, "inputs[0] does not require grad"),
+    ],
+)
+def test_engine_backward_inputs_errors_name_the_problem(inputs, error, words):
+    y = Value(2.0) * 3.0
+    with pytest.raises(error) as info:
+        y.backward(inputs=inputs)
+    assert words in str(info.value)
+
+
 # ----- no_grad -----------------------------------------------------------------------------------
 
 
