@@ -370,6 +370,15 @@ def test_dropout_probability_outside_zero_to_one_is_refused(p):
 
 
 @needs_nn
+@pytest.mark.parametrize("p", ["0.5", None, True, [0.5]])
+def test_dropout_probability_that_is_not_a_number_is_named(p):
+    from minigrad import nn
+
+    with pytest.raises(TypeError, match=r"Dropout: p must be a number, got "):
+        nn.Dropout(p)
+
+
+@needs_nn
 @pytest.mark.parametrize("p", [0.0, 0.5, 0.999])
 def test_dropout_probability_inside_the_range_is_accepted(p):
     from minigrad import nn

@@ -69,14 +69,26 @@ class Linear(Module):
                 x = x.astype(w.data.dtype)
         elif not isinstance(x, Value):
             x = np.asarray(x, dtype=w.data.dtype)
-        if x.shape[-1:] != (self.in_features,):
-            raise ValueError(
-                f"Linear({self.in_features}, {self.out_features}) expects inputs whose last axis "
-                f"has {self.in_features} entries, got shape {x.shape}"
-            )
         if self.bias is None:
+            if problem := self._input_problem(x):
+                raise ValueError(problem)
             return x @ w.T
-        return ops.linear(x, w, self.bias)  # one fused node: x @ w.T + b
+        try:
+            return ops.linear(x, w, self.bias)  # one fused node: x @ w.T + b
+        except ValueError:
+            # Speed: ops.linear checks the shapes already; the message naming this layer is
+            # only worked out when they are wrong
+            if problem := self._input_problem(x):
+                raise ValueError(problem) from None
+            raise
+
+    def _input_problem(self, x: Any) -> str:
+        if x.shape[-1:] == (self.in_features,):
+            return ""
+        return (
+            f"Linear({self.in_features}, {self.out_features}) expects inputs whose last axis "
+            f"has {self.in_features} entries, got shape {x.shape}"
+        )
 
     def extra_repr(self) -> str:
         return (
@@ -221,6 +233,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: RandomLike = None) -> None:
         super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Dropout: p must be a number, got {type(p).__name__} {p!r}")
         if not 0.0 <= p < 1.0:  # p = 1 would drop everything: nothing left to learn from
             raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p}")
         self.p = float(p)
