@@ -108,7 +108,7 @@ def cases(quick: bool) -> list[Case]:
                 check_fraction=min(1.0, CHECK_LINKS / n),
                 check_label=f"in the check at N = {CHECK_LINKS:,}" if deep else "",
                 rtol=1e-9,
-                min_samples={100_000: 3, 1_000_000: 2}.get(n),
+                min_samples={100_000: 3, 1_000_000: 3}.get(n),
                 memory_steps=0 if n > 100_000 else 1,  # RSS grows linearly with N
             )
         )

@@ -116,7 +116,6 @@ def _record(data: Any, op: Any, x: Any, y: Any, more: tuple, params: dict | None
     v.data = data
     v.grad = None
     v.requires_grad = True
-    v.label = None
     v._x = x
     v._y = y
     v._more = more
@@ -235,7 +234,6 @@ def apply2(op: Any, x: Any, y: Any) -> Any:
     v.data = out
     v.grad = None
     v.requires_grad = True
-    v.label = None
     v._x = x
     v._y = y
     v._more = ()

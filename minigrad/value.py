@@ -94,11 +94,14 @@ class Value:
     # it (it was about half of a scalar chain's forward time).
     # During a backward pass only: _g, the gradient pending for this node (None otherwise);
     # _n, how many uses of this node by others have not been visited yet (set by the pass).
+    # _label: left unset until a label is given (`label` then reads None). Speed: the garbage
+    # collector visits every set slot of every live node, and a million-node graph is visited
+    # several times while it is built.
     __slots__ = (
         "data",
         "grad",
         "requires_grad",
-        "label",
+        "_label",
         "_x",
         "_y",
         "_more",
@@ -119,7 +122,8 @@ class Value:
         self.data = to_data(data)
         self.grad = None
         self.requires_grad = bool(requires_grad)
-        self.label = label
+        if label is not None:
+            self.label = label
         self._x = self._y = None
         self._more = ()
         self._op = None
@@ -127,6 +131,18 @@ class Value:
         self._g = None
 
     # ----- attributes -------------------------------------------------------------------
+    @property
+    def label(self) -> str | None:
+        """A name for drawings and traces (None if not given)."""
+        try:
+            return self._label
+        except AttributeError:  # never set
+            return None
+
+    @label.setter
+    def label(self, name: str | None) -> None:
+        self._label = name
+
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the op that made this Value, in order; plain numbers as constants."""
