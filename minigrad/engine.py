@@ -118,9 +118,8 @@ def _record(data: Any, op: Any, x: Any, y: Any, more: tuple, params: dict | None
     v.requires_grad = True
     v._x = x
     v._y = y
-    v._more = more
+    v._rest = (more, params) if more or params is not None else None
     v._op = op
-    v._params = params
     v._g = None
     return v
 
@@ -236,9 +235,8 @@ def apply2(op: Any, x: Any, y: Any) -> Any:
     v.requires_grad = True
     v._x = x
     v._y = y
-    v._more = ()
+    v._rest = None
     v._op = op
-    v._params = None
     v._g = None
     return v
 
@@ -371,9 +369,9 @@ def _graph_of(root: Value) -> list[Value]:
                 nodes.append(y)
             else:
                 y._n += 1
-        if not node._more:
+        if node._rest is None:
             continue
-        for z in node._more:
+        for z in node._rest[0]:
             if isinstance(z, Value) and z.requires_grad:
                 if z._g is None:
                     z._g = _IN_GRAPH
@@ -600,7 +598,7 @@ def _run_backward(
                     saved = _rule_mode(create_graph)
                 _vjp_general(node, g, create_graph, on_rule, ready)
                 continue
-            if node._params is not None or node._more:
+            if node._rest is not None:  # parameters or more than two inputs
                 _vjp_plain(node, g, ready)
                 continue
             # Speed: the plain path for one or two inputs without parameters (most nodes),
@@ -729,11 +727,11 @@ def _vjp_plain(node: Value, g: Any, ready: list) -> None:
         inputs = (x,)
         datas = (x.data,)
     else:
-        inputs = (x, y, *node._more)
+        inputs = (x, y, *node._rest[0])
         datas = []
         for v in inputs:  # Speed: a loop, not a comprehension (a function call in Python 3.11)
             datas.append(v.data if isinstance(v, Value) else v)
-    params = node._params
+    params = node._rest[1]
     out = node.data
     for rule, v in zip(node._op.grads, inputs):
         if not isinstance(v, Value) or not v.requires_grad:

@@ -87,16 +87,18 @@ class Value:
 
     # __slots__ keeps each node small and its attribute access fast (the scalar engine makes
     # tens of thousands of them per training step). __weakref__ lets tools watch nodes.
-    # _x, _y, _more: the op's inputs in order (Values, or raw constants, see `parents`): the
-    # first, the second (None for a one-input op or a leaf), then a tuple of any others. Speed:
-    # not one tuple of them, because every object that holds references is tracked by Python's
-    # garbage collector, whose time grows with their number: one object per op, not two, halves
-    # it (it was about half of a scalar chain's forward time).
+    # _x, _y: the op's first two inputs (Values, or raw constants, see `parents`; _y is None for
+    # a one-input op, both for a leaf). _rest: None, or for an op with more inputs or with
+    # parameters the pair (the other inputs as a tuple, the parameters or None); read through
+    # the properties `_more` and `_params`. Speed: not one tuple of all inputs, because every
+    # object that holds references is tracked by Python's garbage collector, whose time grows
+    # with their number: one object per op, not two, halves it (it was about half of a scalar
+    # chain's forward time); and one slot for the rare parts, because the collector visits
+    # every set slot of every node.
     # During a backward pass only: _g, the gradient pending for this node (None otherwise);
     # _n, how many uses of this node by others have not been visited yet (set by the pass).
-    # _label: left unset until a label is given (`label` then reads None). Speed: the garbage
-    # collector visits every set slot of every live node, and a million-node graph is visited
-    # several times while it is built.
+    # _label: left unset until a label is given (`label` then reads None). Speed: a slot less
+    # for the collector, which visits a million-node graph several times while it is built.
     __slots__ = (
         "data",
         "grad",
@@ -104,9 +106,8 @@ class Value:
         "_label",
         "_x",
         "_y",
-        "_more",
         "_op",
-        "_params",
+        "_rest",
         "_g",
         "_n",
         "__weakref__",
@@ -125,9 +126,8 @@ class Value:
         if label is not None:
             self.label = label
         self._x = self._y = None
-        self._more = ()
+        self._rest = None
         self._op = None
-        self._params = None
         self._g = None
 
     # ----- attributes -------------------------------------------------------------------
@@ -156,9 +156,21 @@ class Value:
             return (self._x,)
         if not isinstance(self._y, Value):
             self._y = _constant(self._y)
-        if not all(isinstance(x, Value) for x in self._more):
-            self._more = tuple(x if isinstance(x, Value) else _constant(x) for x in self._more)
-        return (self._x, self._y, *self._more)
+        more = self._more
+        if not all(isinstance(x, Value) for x in more):
+            more = tuple(x if isinstance(x, Value) else _constant(x) for x in more)
+            self._rest = (more, self._params)
+        return (self._x, self._y, *more)
+
+    @property
+    def _more(self) -> tuple:
+        """The op's inputs after the first two (a tuple, empty for most ops)."""
+        return () if self._rest is None else self._rest[0]
+
+    @property
+    def _params(self) -> dict | None:
+        """The op's parameters (axis=..., shape=...), None for an op without any."""
+        return None if self._rest is None else self._rest[1]
 
     @property
     def op(self) -> str:
