@@ -610,12 +610,11 @@ def _run_backward(
             # Speed: the plain path for one or two inputs without parameters (most nodes),
             # unrolled: each input that needs a gradient gets its rule's result, summed back to
             # its own shape, added to its pending gradient; its turn comes after its last use.
-            rules = op.grads
             x, y = node._x, node._y
             if y is None:
                 if not x.requires_grad:  # switched off after the op was recorded
                     continue
-                gx = rules[0](g, node.data, x.data)
+                gx = op.grads[0](g, node.data, x.data)
                 if gx is not None:
                     if type(gx) is not float or type(x.data) is not float:
                         gx = _fit(gx, x, g)
@@ -641,7 +640,7 @@ def _run_backward(
                 elif op is Mul:
                     gx = g * yd
                 else:
-                    gx = rules[0](g, node.data, xd, yd)
+                    gx = op.grads[0](g, node.data, xd, yd)
                 if gx is not None:
                     if type(gx) is not float or type(xd) is not float:
                         gx = _fit(gx, x, g)
@@ -656,7 +655,7 @@ def _run_backward(
                 elif op is Mul:
                     gy = g * xd
                 else:
-                    gy = rules[1](g, node.data, xd, yd)
+                    gy = op.grads[1](g, node.data, xd, yd)
                 if gy is not None:
                     if type(gy) is not float or type(yd) is not float:
                         gy = _fit(gy, y, g)
