@@ -21,7 +21,7 @@ def _speedup(groups, workload, key, slow, target) -> tuple[str, bool | None]:
     for case, results in groups.get(workload, []):
         if case.key == key and _ok(results, slow, "minigrad"):
             speedup = results[slow].median / results["minigrad"].median
-            return f"{speedup:.1f}x", speedup >= target
+            return f"{speedup:.2f}x", speedup >= target  # 2 decimals: 4.96x is not 5.0x
     return "", None
 
 
