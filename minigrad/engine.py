@@ -737,8 +737,7 @@ def _vjp_general(
 
 def _vjp_plain(node: Value, g: Any, ready: list) -> None:
     """One node's rules on plain data, for ops with parameters or more than two inputs: the
-    same as `op.vjp` and `_pass_on`, without building the lists they need (Speed: written out,
-    as in the unrolled loop of `_run_backward`)."""
+    same as `op.vjp`, without building the lists it needs."""
     x, y = node._x, node._y
     if y is None:  # one input, with parameters: a Value (a constant alone records nothing)
         inputs = (x,)
@@ -755,14 +754,7 @@ def _vjp_plain(node: Value, g: Any, ready: list) -> None:
             continue
         # Speed: no empty keyword dict to unpack for ops without parameters
         gv = rule(g, out, *datas, **params) if params else rule(g, out, *datas)
-        if gv is not None:
-            if type(gv) is not float or type(v.data) is not float:
-                gv = _fit(gv, v, g)
-            pending = v._g
-            v._g = gv if pending is _IN_GRAPH else pending + gv
-        v._n -= 1
-        if v._n == 0:
-            ready.append(v)
+        _pass_on(v, gv, g, ready)
 
 
 def _fit(gx: Any, x: Value, g: Any) -> Any:
