@@ -5,6 +5,7 @@
   dropped, and Python's cyclic garbage collector finds nothing to do.
 - Inputs that need no gradient cost no gradient work (their rule is never called).
 - A leaf's `.grad` never shares memory with another node's gradient.
+- A recorded node sets only the slots it uses (the collector visits every set slot).
 """
 
 from __future__ import annotations
@@ -227,3 +228,23 @@ def test_fast_mode_shortcut_keeps_modes_per_thread():
     with mg.detect_anomaly():
         assert engine.all_fast is False
     assert engine.all_fast is True
+
+
+def _set_slots(v):
+    return {name for name in mg.Value.__slots__ if name != "__weakref__" and hasattr(v, name)}
+
+
+def test_recorded_nodes_set_only_the_slots_they_use():
+    a, b = mg.Value(2.0), mg.Value(3.0)
+    common = {"data", "grad", "requires_grad", "_x", "_y", "_rest", "_op", "_g"}
+    for node in [a * b, a + 1.0, a.tanh(), (a * b).relu()]:
+        assert _set_slots(node) == common  # no label, no backward count yet
+        assert node.label is None and node._rest is None  # no parameters, at most two inputs
+    summed = mg.Value(np.ones((2, 3))).sum(axis=0)
+    assert summed._rest == ((), {"axis": 0, "keepdims": False})  # the rare parts, in one slot
+    assert summed._params == {"axis": 0, "keepdims": False} and summed._more == ()
+    y = a * b
+    y.backward()
+    assert "_n" in _set_slots(y)  # set by the pass, for the pass
+    y.label = "y"
+    assert y.label == "y" and "_label" in _set_slots(y)
