@@ -482,15 +482,22 @@ def matmul_case(draw, name: str, domain: Domain) -> Case:
 
 @st.composite
 def softmax_cross_entropy_case(draw, name: str, domain: Domain) -> Case:
-    """Logits of shape (..., C) and integer labels in [0, C) of shape (...)."""
+    """Logits of shape (..., C), integer labels in [0, C) of shape (...), and the reduction
+    ('none': one loss per row, or their 'mean' or 'sum', taken inside the fused op)."""
     shape = draw(shapes(min_dims=1))
     labels = draw(hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, shape[-1] - 1)))
+    reduction = draw(st.sampled_from(["none", "mean", "sum"]))
     x = draw(domain_input(domain, 0, shape, 1, allow_float=False))
+
+    def expected(x):
+        rows = -np.take_along_axis(NUMPY["log_softmax"](x, -1), labels[..., None], -1)[..., 0]
+        return {"none": rows, "mean": np.mean(rows), "sum": np.sum(rows)}[reduction]
+
     return Case(
         [x],
-        lambda x: ops.softmax_cross_entropy(x, labels),
-        f"softmax_cross_entropy(labels={labels!r})",
-        lambda x: -np.take_along_axis(NUMPY["log_softmax"](x, -1), labels[..., None], -1)[..., 0],
+        lambda x: ops.softmax_cross_entropy(x, labels, reduction=reduction),
+        f"softmax_cross_entropy(labels={labels!r}, reduction={reduction!r})",
+        expected,
     )
 
 
