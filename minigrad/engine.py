@@ -635,12 +635,7 @@ def _run_backward(
             # Speed: the rules of + and * (most nodes of a scalar graph) written out, without a
             # call each: d(x+y) = g, g; d(x*y) = g*y, g*x (as in ops/arithmetic.py)
             if x_needs:
-                if op is Add:
-                    gx = g
-                elif op is Mul:
-                    gx = g * yd
-                else:
-                    gx = op.grads[0](g, node.data, xd, yd)
+                gx = g if op is Add else g * yd if op is Mul else op.grads[0](g, node.data, xd, yd)
                 if gx is not None:
                     if type(gx) is not float or type(xd) is not float:
                         gx = _fit(gx, x, g)
@@ -650,12 +645,7 @@ def _run_backward(
                 if x._n == 0:
                     ready.append(x)
             if y_needs:
-                if op is Add:
-                    gy = g
-                elif op is Mul:
-                    gy = g * xd
-                else:
-                    gy = op.grads[1](g, node.data, xd, yd)
+                gy = g if op is Add else g * xd if op is Mul else op.grads[1](g, node.data, xd, yd)
                 if gy is not None:
                     if type(gy) is not float or type(yd) is not float:
                         gy = _fit(gy, y, g)
