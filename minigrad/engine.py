@@ -394,7 +394,9 @@ def _inputs(node: Value) -> tuple:
         return ()
     if node._y is None:
         return (node._x,)
-    return (node._x, node._y, *node._more)
+    if node._rest is None:
+        return (node._x, node._y)
+    return (node._x, node._y, *node._rest[0])
 
 
 def sum_to(g: Any, like: Any) -> Any:
@@ -480,6 +482,8 @@ def backward(
     if inputs is None:
         run_backward(root, seed, create_graph, accumulate=True)
         return
+    # Only these: their gradients come back from the pass, which stores none (Speed: and the
+    # pass keeps its one `accumulate` check per node)
     inputs = _check_inputs(inputs)
     found = run_backward(root, seed, create_graph, accumulate=False, wanted=set(inputs))
     for x in inputs:
@@ -550,7 +554,9 @@ def run_backward(
     wanted: set | None = None,
     on_rule: Callable[..., None] | None = None,
 ) -> dict:
-    """The backward pass itself. `on_rule(node, g, grads)` sees every rule applied (for traces).
+    """The backward pass itself: with `accumulate`, add to `.grad` of every node; return the
+    gradients of the nodes in `wanted` in a dict. `on_rule(node, g, grads)` sees every rule
+    applied (for traces).
 
     Nodes are visited from the root down, each once all its uses have been visited: then its
     gradient is complete. It waits in the node's `_g` slot until then, goes to `.grad`, and
@@ -728,15 +734,10 @@ def _vjp_general(
 def _vjp_plain(node: Value, g: Any, ready: list) -> None:
     """One node's rules on plain data, for ops with parameters or more than two inputs: the
     same as `op.vjp`, without building the lists it needs."""
-    x, y = node._x, node._y
-    if y is None:  # one input, with parameters: a Value (a constant alone records nothing)
-        inputs = (x,)
-        datas = (x.data,)
-    else:
-        inputs = (x, y, *node._rest[0])
-        datas = []
-        for v in inputs:  # Speed: a loop, not a comprehension (a function call in Python 3.11)
-            datas.append(v.data if isinstance(v, Value) else v)
+    inputs = _inputs(node)
+    datas = []
+    for v in inputs:  # Speed: a loop, not a comprehension (a function call in Python 3.11)
+        datas.append(v.data if isinstance(v, Value) else v)
     params = node._rest[1]
     out = node.data
     for rule, v in zip(node._op.grads, inputs):

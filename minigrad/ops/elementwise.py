@@ -81,8 +81,12 @@ def _in_dtype(c, *like):
     array would turn float32 gradients into float64 when the rule runs on Values."""
     if type(c) is not np.ndarray:
         return c
-    if c.dtype.kind == "b" and not any(hasattr(v, "_op") for v in like):
-        return c  # Speed: on plain arrays, g * mask keeps g's dtype already (no copy needed)
+    if c.dtype.kind == "b":
+        for v in like:  # Speed: a loop, not any(generator) (a function call in Python 3.11)
+            if hasattr(v, "_op"):
+                break
+        else:
+            return c  # on plain arrays, g * mask keeps g's dtype already (no copy needed)
     return c.astype(np.result_type(*(data_of(v) for v in like)), copy=False)
 
 
@@ -135,7 +139,9 @@ class Relu(Op):
 
 def _relu_grad(g, x):
     if type(g) is np.ndarray and type(x) is np.ndarray:
-        return g * (x > 0)  # Speed: plain arrays, the usual backward: g * mask keeps g's dtype
+        # Speed: plain arrays, the usual backward (two calls less than _in_dtype's way, about
+        # 3 us of a 300 us W3 step): g * mask keeps g's dtype
+        return g * (x > 0)
     return g * _in_dtype(data_of(x) > 0, x)
 
 

@@ -17,7 +17,6 @@ import numpy as np
 
 from minigrad.engine import apply, apply3
 from minigrad.ops.registry import Domain, Op, data_of, register
-from minigrad.value import Value
 
 
 def _rows(a, n):
@@ -60,18 +59,17 @@ class Affine(Op):
     grads = (lambda g, out, x, w, b: g @ w, _grad_weight, _grad_bias)
 
 
+def _shape(a):
+    # Speed: `.shape` of arrays and array Values directly (np.shape costs a call and a check)
+    d = a.data if hasattr(a, "_op") else a
+    return d.shape if type(d) is np.ndarray else np.shape(d)
+
+
 def linear(x, weight, bias):
     """The affine map of a fully connected layer: x @ weight.T + bias (torch's F.linear).
 
     x has shape (..., in) (or (in,)), weight (out, in), bias (out,)."""
-    # Speed: shapes read straight from the arrays (a layer's call), without np.shape
-    xd = x.data if isinstance(x, Value) else x
-    w = weight.data if isinstance(weight, Value) else weight
-    b = bias.data if isinstance(bias, Value) else bias
-    if type(xd) is np.ndarray and type(w) is np.ndarray and type(b) is np.ndarray:
-        sx, sw, sb = xd.shape, w.shape, b.shape
-    else:
-        sx, sw, sb = np.shape(xd), np.shape(w), np.shape(b)
+    sx, sw, sb = _shape(x), _shape(weight), _shape(bias)
     if len(sw) != 2 or sb != sw[:1] or len(sx) < 1 or sx[-1] != sw[1]:
         raise ValueError(
             f"linear: need x (..., in), weight (out, in) and bias (out,), got shapes {sx}, "
@@ -164,12 +162,10 @@ def softmax_cross_entropy(logits, labels, reduction="none"):
 
     `labels` holds integer classes in [0, C) with shape logits.shape[:-1].
     """
-    x = logits.data if isinstance(logits, Value) else logits
-    shape = x.shape if type(x) is np.ndarray else np.shape(x)  # Speed: no np.shape for arrays
+    shape = _shape(logits)
     if len(shape) == 0:
         raise ValueError("softmax_cross_entropy: logits must have a class axis, got a scalar")
-    if type(labels) is not np.ndarray:
-        labels = np.asarray(labels)
+    labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"softmax_cross_entropy: labels must be integers, got dtype {labels.dtype}")
     if labels.shape != shape[:-1]:
@@ -181,7 +177,7 @@ def softmax_cross_entropy(logits, labels, reduction="none"):
         raise ValueError(
             f"softmax_cross_entropy: reduction must be 'none', 'mean' or 'sum', got {reduction!r}"
         )
-    index = labels if labels.dtype == np.intp else labels.astype(np.intp)
+    index = labels.astype(np.intp, copy=False)
     # Speed: one reduction (no wrapper) for both bounds: seen as unsigned, a negative label is a
     # huge one.
     if index.size and np.maximum.reduce(index.view(np.uintp), axis=None) >= shape[-1]:
