@@ -274,44 +274,9 @@ class Value:
     # Values hash by identity (as graph nodes), even though == compares data as numpy does.
     __hash__ = object.__hash__
 
-    # ----- arithmetic: each method forwards to its op --------------------------------------
-    # Speed: the operators call the engine's two-input `apply2` with the op class directly (one
-    # call less than ops.add -> apply; these run once per scalar op).
-    def __add__(self, other):
-        return apply2(Add, self, other)
-
-    def __radd__(self, other):
-        return apply2(Add, other, self)
-
-    def __sub__(self, other):
-        return apply2(Sub, self, other)
-
-    def __rsub__(self, other):
-        return apply2(Sub, other, self)
-
-    def __mul__(self, other):
-        return apply2(Mul, self, other)
-
-    def __rmul__(self, other):
-        return apply2(Mul, other, self)
-
-    def __truediv__(self, other):
-        return apply2(Div, self, other)
-
-    def __rtruediv__(self, other):
-        return apply2(Div, other, self)
-
-    def __pow__(self, other):
-        return apply2(Pow, self, other)
-
-    def __rpow__(self, other):
-        return apply2(Pow, other, self)
-
-    def __matmul__(self, other):
-        return apply2(MatMul, self, other)
-
-    def __rmatmul__(self, other):
-        return apply2(MatMul, other, self)
+    # ----- arithmetic: each operator records its op ------------------------------------------
+    # `+ - * / ** @` and their reflected forms are made by `engine.operator` at the end of this
+    # file (they need the ops, which need this class).
 
     def __neg__(self):
         return apply1(Neg, self)
@@ -437,7 +402,7 @@ def _constant(x: Any) -> Value:
 
 # Imported last: the ops and the engine need the Value class defined above.
 from minigrad import engine, ops  # noqa: E402
-from minigrad.engine import apply1, apply2  # noqa: E402
+from minigrad.engine import apply1, operator  # noqa: E402
 from minigrad.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub  # noqa: E402
 from minigrad.ops.elementwise import (  # noqa: E402
     Abs,
@@ -452,3 +417,9 @@ from minigrad.ops.elementwise import (  # noqa: E402
     Tanh,
 )
 from minigrad.ops.linalg import MatMul  # noqa: E402
+
+# The operators `+ - * / ** @`, each with its reflected form (`2 * v` calls `v.__rmul__(2)`).
+_OPERATORS = [(Add, "add"), (Sub, "sub"), (Mul, "mul"), (Div, "truediv"), (Pow, "pow")]
+for _op, _name in [*_OPERATORS, (MatMul, "matmul")]:
+    for _method in (f"__{_name}__", f"__r{_name}__"):
+        setattr(Value, _method, operator(_op, _method))

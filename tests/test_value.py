@@ -277,6 +277,43 @@ def test_value_operators_match_numpy(make, expected):
     np.testing.assert_allclose(out.data, expected, rtol=1e-15)
 
 
+OPERATORS = [
+    ("+", lambda a, b: a + b, mg.ops.add),
+    ("-", lambda a, b: a - b, mg.ops.sub),
+    ("*", lambda a, b: a * b, mg.ops.mul),
+    ("/", lambda a, b: a / b, mg.ops.div),
+    ("**", lambda a, b: a**b, mg.ops.pow),
+]
+
+
+@pytest.mark.parametrize("symbol, operator, function", OPERATORS, ids=[o[0] for o in OPERATORS])
+@pytest.mark.parametrize("left", [True, False], ids=["value-op-other", "other-op-value"])
+@pytest.mark.parametrize(
+    "other", [1.5, 2, "value", np.array([0.5, 2.0])], ids=["float", "int", "value", "array"]
+)
+@pytest.mark.parametrize("data", [1.25, np.array([0.75, 1.5])], ids=["scalar", "array"])
+def test_operators_record_what_the_op_functions_record(
+    symbol, operator, function, left, other, data
+):
+    # The operators have their own fast path (engine.operator); the functions go through apply2.
+    def run(binary):
+        x = Value(data)
+        y = Value(0.5) if isinstance(other, str) else other
+        out = binary(x, y) if left else binary(y, x)
+        (out * out).sum().backward()
+        parents = [p.data for p in out.parents]
+        grads = [x.grad, y.grad if isinstance(y, Value) else None]
+        return out, parents, grads
+
+    out, parents, grads = run(operator)
+    ref, ref_parents, ref_grads = run(function)
+    assert out.op == ref.op == symbol
+    assert np.asarray(out.data).dtype == np.asarray(ref.data).dtype
+    np.testing.assert_array_equal(out.data, ref.data)
+    for got, expected in zip([*parents, *grads], [*ref_parents, *ref_grads]):
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_value_power_with_value_exponent_gradient():
     x, y = Value(2.0), Value(3.0)
     (x**y).backward()
