@@ -675,6 +675,32 @@ def _run_backward(
                 else:
                     x._n = n - 1
                 continue
+            if type(g) is float and (op is Mul or op is Add):
+                # Speed: scalar + and * (most nodes of a scalar graph), their rules written out:
+                # d(x+y) = g, g; d(x*y) = g*y, g*x (as in ops/arithmetic.py). A float sum or
+                # product comes only from floats (an array or numpy scalar gives an array), so
+                # the results need no summing to a shape or dtype.
+                x_value = isinstance(x, Value)
+                y_value = isinstance(y, Value)
+                if x_value and x.requires_grad:
+                    gx = g if op is Add else g * y.data if y_value else g * y
+                    pending = x._g
+                    x._g = gx if pending is _IN_GRAPH else pending + gx
+                    n = x._n
+                    if n == 1:
+                        ready.append(x)
+                    else:
+                        x._n = n - 1
+                if y_value and y.requires_grad:
+                    gy = g if op is Add else g * x.data if x_value else g * x
+                    pending = y._g
+                    y._g = gy if pending is _IN_GRAPH else pending + gy
+                    n = y._n
+                    if n == 1:
+                        ready.append(y)
+                    else:
+                        y._n = n - 1
+                continue
             if isinstance(x, Value):
                 xd, x_needs = x.data, x.requires_grad
             else:
@@ -683,8 +709,8 @@ def _run_backward(
                 yd, y_needs = y.data, y.requires_grad
             else:
                 yd, y_needs = y, False
-            # Speed: the rules of + and * (most nodes of a scalar graph) written out, without a
-            # call each: d(x+y) = g, g; d(x*y) = g*y, g*x (as in ops/arithmetic.py)
+            # Speed: + and * on arrays also skip their rules' calls (as above, and as in
+            # ops/arithmetic.py)
             if x_needs:
                 gx = g if op is Add else g * yd if op is Mul else op.grads[0](g, node.data, xd, yd)
                 if gx is not None:

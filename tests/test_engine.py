@@ -139,6 +139,25 @@ def test_engine_diamond_counts_each_path_once():
     assert x.grad == pytest.approx(2 * expected_top, rel=1e-14)
 
 
+def test_engine_scalar_add_and_mul_rules_written_out():
+    # backward writes out + and * on floats: constants on either side, a shared input, an input
+    # that needs no gradient, and one switched off after recording; every .grad a plain float.
+    a, b = Value(1.5), Value(-2.0)
+    k = Value(4.0, requires_grad=False)
+    ab = a * b
+    out = (2.0 * a + b * 3.0) * ab + k * a + 1.0 + a  # (2a + 3b) ab + k a + 1 + a
+    out.backward()
+    assert a.grad == 2 * -3.0 + -3.0 * -2.0 + 4.0 + 1.0  # 2ab + (2a + 3b) b + k + 1
+    assert b.grad == 3 * -3.0 + -3.0 * 1.5  # 3ab + (2a + 3b) a
+    assert ab.grad == -3.0 and k.grad is None
+    assert all(type(v.grad) is float for v in (a, b, ab, out))
+    c, d = Value(2.0), Value(5.0)
+    cd = c * d
+    c.requires_grad = False
+    cd.backward()
+    assert c.grad is None and d.grad == 2.0
+
+
 def test_engine_broadcast_gradients_sum_to_the_input_shape():
     a = Value(np.array([[1.0], [2.0]]))  # (2, 1)
     b = Value(np.array([10.0, 20.0, 30.0]))  # (3,)
