@@ -647,6 +647,34 @@ def _run_backward(
             op = node._op
             if op is None:
                 continue
+            if (op is Mul or op is Add) and type(g) is float and not general:
+                # Speed: scalar + and * (most nodes of a scalar graph), their rules written out:
+                # d(x+y) = g, g; d(x*y) = g*y, g*x (as in ops/arithmetic.py). A float sum or
+                # product comes only from floats (an array or numpy scalar gives an array), so
+                # the results need no summing to a shape or dtype. Tested first: + and * always
+                # have two inputs, no parameters and only rules.
+                x, y = node._x, node._y
+                x_value = isinstance(x, Value)
+                y_value = isinstance(y, Value)
+                if x_value and x.requires_grad:
+                    gx = g if op is Add else g * y.data if y_value else g * y
+                    pending = x._g
+                    x._g = gx if pending is _IN_GRAPH else pending + gx
+                    n = x._n
+                    if n == 1:
+                        ready.append(x)
+                    else:
+                        x._n = n - 1
+                if y_value and y.requires_grad:
+                    gy = g if op is Add else g * x.data if x_value else g * x
+                    pending = y._g
+                    y._g = gy if pending is _IN_GRAPH else pending + gy
+                    n = y._n
+                    if n == 1:
+                        ready.append(y)
+                    else:
+                        y._n = n - 1
+                continue
             if general or not op.rules_only:
                 if saved is None:  # an op with its own vjp
                     saved = _rule_mode(create_graph)
@@ -674,32 +702,6 @@ def _run_backward(
                     ready.append(x)
                 else:
                     x._n = n - 1
-                continue
-            if type(g) is float and (op is Mul or op is Add):
-                # Speed: scalar + and * (most nodes of a scalar graph), their rules written out:
-                # d(x+y) = g, g; d(x*y) = g*y, g*x (as in ops/arithmetic.py). A float sum or
-                # product comes only from floats (an array or numpy scalar gives an array), so
-                # the results need no summing to a shape or dtype.
-                x_value = isinstance(x, Value)
-                y_value = isinstance(y, Value)
-                if x_value and x.requires_grad:
-                    gx = g if op is Add else g * y.data if y_value else g * y
-                    pending = x._g
-                    x._g = gx if pending is _IN_GRAPH else pending + gx
-                    n = x._n
-                    if n == 1:
-                        ready.append(x)
-                    else:
-                        x._n = n - 1
-                if y_value and y.requires_grad:
-                    gy = g if op is Add else g * x.data if x_value else g * x
-                    pending = y._g
-                    y._g = gy if pending is _IN_GRAPH else pending + gy
-                    n = y._n
-                    if n == 1:
-                        ready.append(y)
-                    else:
-                        y._n = n - 1
                 continue
             if isinstance(x, Value):
                 xd, x_needs = x.data, x.requires_grad
