@@ -822,7 +822,18 @@ def _vjp_plain(node: Value, g: Any, ready: list) -> None:
             continue
         # Speed: no empty keyword dict to unpack for ops without parameters
         gv = rule(g, out, *datas, **params) if params else rule(g, out, *datas)
-        _pass_on(v, gv, g, ready)
+        # Speed: `_pass_on(v, gv, g, ready)` written out for plain data (a call less per input,
+        # about 1% of a W3 step)
+        if gv is not None:
+            if type(gv) is not float or type(v.data) is not float:
+                gv = _fit(gv, v, g)
+            pending = v._g
+            v._g = gv if pending is _IN_GRAPH else pending + gv
+        n = v._n
+        if n == 1:
+            ready.append(v)
+        else:
+            v._n = n - 1
 
 
 def _fit(gx: Any, x: Value, g: Any) -> Any:
