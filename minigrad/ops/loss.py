@@ -40,6 +40,18 @@ def _grad_bias(g, out, x, w, b):
 
 
 def _linear(x, w, b):
+    # The shapes are checked here, on the data: the usual call then takes no second look at them
+    # (a bias of shape (1,) or () would broadcast silently)
+    sb = b.shape if type(b) is np.ndarray else np.shape(b)
+    if (
+        type(x) is not np.ndarray
+        or type(w) is not np.ndarray
+        or w.ndim != 2
+        or sb != w.shape[:1]
+        or x.ndim < 1
+        or x.shape[-1] != w.shape[1]
+    ):
+        raise ValueError("need x (..., in), weight (out, in) and bias (out,)")
     out = x @ w.T
     # Speed: comparing dtypes is cheaper than np.result_type, for the usual bias array
     same = b.dtype == out.dtype if type(b) is np.ndarray else out.dtype == np.result_type(out, b)
@@ -68,13 +80,8 @@ def _shape(a):
 def linear(x, weight, bias):
     """The affine map of a fully connected layer: x @ weight.T + bias (torch's F.linear).
 
-    x has shape (..., in) (or (in,)), weight (out, in), bias (out,)."""
-    sx, sw, sb = _shape(x), _shape(weight), _shape(bias)
-    if len(sw) != 2 or sb != sw[:1] or len(sx) < 1 or sx[-1] != sw[1]:
-        raise ValueError(
-            f"linear: need x (..., in), weight (out, in) and bias (out,), got shapes {sx}, "
-            f"{sw} and {sb}"
-        )
+    x has shape (..., in) (or (in,)), weight (out, in), bias (out,); any other shapes are an
+    error naming them."""
     return apply3(Affine, x, weight, bias)
 
 
