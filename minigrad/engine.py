@@ -697,6 +697,9 @@ def _run_backward(
                         gx = _fit(gx, x, g)
                     pending = x._g
                     x._g = gx if pending is _IN_GRAPH else pending + gx
+                    # the locals let go of the arrays at once: a gradient is freed as soon as
+                    # it has been used, not when the next node's rule has made its own
+                    gx = pending = None
                 n = x._n
                 if n == 1:
                     ready.append(x)
@@ -720,6 +723,7 @@ def _run_backward(
                         gx = _fit(gx, x, g)
                     pending = x._g
                     x._g = gx if pending is _IN_GRAPH else pending + gx
+                    gx = pending = None
                 n = x._n
                 if n == 1:
                     ready.append(x)
@@ -732,6 +736,7 @@ def _run_backward(
                         gy = _fit(gy, y, g)
                     pending = y._g
                     y._g = gy if pending is _IN_GRAPH else pending + gy
+                    gy = pending = None
                 n = y._n
                 if n == 1:
                     ready.append(y)
