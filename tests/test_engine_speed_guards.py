@@ -6,11 +6,14 @@
 - Inputs that need no gradient cost no gradient work (their rule is never called).
 - A leaf's `.grad` never shares memory with another node's gradient.
 - A recorded node sets only the slots it uses (the collector visits every set slot).
+- A gradient array is freed as soon as backward has used it (with `inputs=`, which keeps no
+  intermediate's `.grad`).
 """
 
 from __future__ import annotations
 
 import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -18,6 +21,7 @@ import pytest
 import minigrad as mg
 from minigrad import engine, losses, nn, optim
 from minigrad.ops.linalg import MatMul
+from minigrad.ops.registry import Op
 
 
 def _live_values():
@@ -248,3 +252,35 @@ def test_recorded_nodes_set_only_the_slots_they_use():
     assert "_n" in _set_slots(y)  # set by the pass, for the pass
     y.label = "y"
     assert y.label == "y" and "_label" in _set_slots(y)
+
+
+class Probe(Op):
+    """x * 1.  Gradient: gx = g * 1, noting how many of its earlier results are still alive."""
+
+    name = "probe"
+    results: list = []
+    alive: list = []
+    forward = staticmethod(lambda x: x * 1.0)
+    grads = (lambda g, out, x: Probe.note(g),)
+
+    @staticmethod
+    def note(g):
+        Probe.alive.append(sum(ref() is not None for ref in Probe.results))
+        gx = g * 1.0
+        Probe.results.append(weakref.ref(gx))
+        return gx
+
+
+def test_backward_frees_each_gradient_once_it_is_used():
+    # probe -> clip -> probe -> clip -> probe: backward alternates the loop's one-input path
+    # (probe) with the path for ops with parameters (clip). When a probe's rule runs, the
+    # gradients earlier probes returned have been used by the clips and must be gone.
+    Probe.results.clear()
+    Probe.alive.clear()
+    x = mg.Value(np.linspace(-1.0, 1.0, 1000))
+    y = engine.apply(Probe, x)
+    for _ in range(2):
+        y = engine.apply(Probe, mg.clip(y, -10.0, 10.0))
+    y.sum().backward(inputs=[x])
+    assert Probe.alive == [0, 0, 0]
+    np.testing.assert_array_equal(x.grad, np.ones(1000))
