@@ -652,7 +652,9 @@ def _run_backward(
                 # d(x+y) = g, g; d(x*y) = g*y, g*x (as in ops/arithmetic.py). A float sum or
                 # product comes only from floats (an array or numpy scalar gives an array), so
                 # the results need no summing to a shape or dtype. Tested first: + and * always
-                # have two inputs, no parameters and only rules.
+                # have two inputs, no parameters and only rules. x's and y's edges are written out
+                # one after the other, like the unrolled path below (a loop over the two would
+                # build a tuple per node).
                 x, y = node._x, node._y
                 x_value = isinstance(x, Value)
                 y_value = isinstance(y, Value)
