@@ -419,7 +419,14 @@ from minigrad.ops.elementwise import (  # noqa: E402
 from minigrad.ops.linalg import MatMul  # noqa: E402
 
 # The operators `+ - * / ** @`, each with its reflected form (`2 * v` calls `v.__rmul__(2)`).
-_OPERATORS = [(Add, "add"), (Sub, "sub"), (Mul, "mul"), (Div, "truediv"), (Pow, "pow")]
-for _op, _name in [*_OPERATORS, (MatMul, "matmul")]:
+for _op, _name in [
+    (Add, "add"),
+    (Sub, "sub"),
+    (Mul, "mul"),
+    (Div, "truediv"),
+    (Pow, "pow"),
+    (MatMul, "matmul"),
+]:
     for _method in (f"__{_name}__", f"__r{_name}__"):
         setattr(Value, _method, operator(_op, _method))
+del _op, _name, _method
