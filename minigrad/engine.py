@@ -617,6 +617,7 @@ def _run_backward(
     on_rule: Callable[..., None] | None,
 ) -> dict:
     found = {}
+    summed = set()  # nodes whose pending gradient is a sum this pass made (see _add_pending)
     nodes = _graph_of(root)
     # The general path: gradients as Values, traces, anomaly checks, ops with their own vjp.
     general = create_graph or on_rule is not None or mode.anomaly
@@ -680,10 +681,10 @@ def _run_backward(
             if general or not op.rules_only:
                 if saved is None:  # an op with its own vjp
                     saved = _rule_mode(create_graph)
-                _vjp_general(node, g, create_graph, on_rule, ready)
+                _vjp_general(node, g, create_graph, on_rule, ready, summed)
                 continue
             if node._rest is not None:  # parameters or more than two inputs
-                _vjp_plain(node, g, ready)
+                _vjp_plain(node, g, ready, summed)
                 continue
             # Speed: the plain path for one or two inputs without parameters (most nodes),
             # unrolled: each input that needs a gradient gets its rule's result, summed back to
@@ -698,7 +699,7 @@ def _run_backward(
                     if type(gx) is not float or type(x.data) is not float:
                         gx = _fit(gx, x, g)
                     pending = x._g
-                    x._g = gx if pending is _IN_GRAPH else pending + gx
+                    x._g = gx if pending is _IN_GRAPH else _add_pending(x, pending, gx, summed)
                     # the locals let go of the arrays at once: a gradient is freed as soon as
                     # it has been used, not when the next node's rule has made its own
                     gx = pending = None
@@ -724,7 +725,7 @@ def _run_backward(
                     if type(gx) is not float or type(xd) is not float:
                         gx = _fit(gx, x, g)
                     pending = x._g
-                    x._g = gx if pending is _IN_GRAPH else pending + gx
+                    x._g = gx if pending is _IN_GRAPH else _add_pending(x, pending, gx, summed)
                     gx = pending = None
                 n = x._n
                 if n == 1:
@@ -737,7 +738,7 @@ def _run_backward(
                     if type(gy) is not float or type(yd) is not float:
                         gy = _fit(gy, y, g)
                     pending = y._g
-                    y._g = gy if pending is _IN_GRAPH else pending + gy
+                    y._g = gy if pending is _IN_GRAPH else _add_pending(y, pending, gy, summed)
                     gy = pending = None
                 n = y._n
                 if n == 1:
@@ -771,7 +772,7 @@ def _pass_nothing(node: Value, ready: list) -> None:
                 ready.append(x)
 
 
-def _pass_on(x: Value, gx: Any, g: Any, ready: list) -> None:
+def _pass_on(x: Value, gx: Any, g: Any, ready: list, summed: set) -> None:
     """Add a rule's result gx (None: no gradient) to input x's pending gradient, and count
     this use of x as visited."""
     if gx is not None:
@@ -780,14 +781,30 @@ def _pass_on(x: Value, gx: Any, g: Any, ready: list) -> None:
         elif type(gx) is not float or type(x.data) is not float:
             gx = _fit(gx, x, g)
         pending = x._g
-        x._g = gx if pending is _IN_GRAPH else pending + gx
+        x._g = gx if pending is _IN_GRAPH else _add_pending(x, pending, gx, summed)
     x._n -= 1
     if x._n == 0:
         ready.append(x)
 
 
+def _add_pending(x: Value, pending: Any, gx: Any, summed: set) -> Any:
+    """x's pending gradient after one more use's gradient gx (x is used several times).
+
+    Speed: the first sum is a fresh array that only x's slot holds, so later uses add into it in
+    place (no new array per use). Only that sum: a first pending gradient may be another node's
+    `.grad` as well (+ passes its g on unchanged), and changing it would change that one too.
+    """
+    if x in summed:
+        pending += gx  # an array: in place, same shape and dtype (both fitted to x)
+        return pending
+    total = pending + gx
+    if type(total) is np.ndarray:
+        summed.add(x)
+    return total
+
+
 def _vjp_general(
-    node: Value, g: Any, create_graph: bool, on_rule: Callable | None, ready: list
+    node: Value, g: Any, create_graph: bool, on_rule: Callable | None, ready: list, summed: set
 ) -> None:
     """One node's rules through `op.vjp`, on data or (create_graph) on Values."""
     op = node._op
@@ -812,10 +829,10 @@ def _vjp_general(
         on_rule(node, g, grads)
     for p, gp, need in zip(parents, grads, needs):
         if need:
-            _pass_on(p, gp, g, ready)
+            _pass_on(p, gp, g, ready, summed)
 
 
-def _vjp_plain(node: Value, g: Any, ready: list) -> None:
+def _vjp_plain(node: Value, g: Any, ready: list, summed: set) -> None:
     """One node's rules on plain data, for ops with parameters or more than two inputs: the
     same as `op.vjp`, without building the lists it needs."""
     inputs = _inputs(node)
@@ -829,13 +846,13 @@ def _vjp_plain(node: Value, g: Any, ready: list) -> None:
             continue
         # Speed: no empty keyword dict to unpack for ops without parameters
         gv = rule(g, out, *datas, **params) if params else rule(g, out, *datas)
-        # Speed: `_pass_on(v, gv, g, ready)` written out for plain data (a call less per input,
-        # about 1% of a W3 step)
+        # Speed: `_pass_on` written out for plain data (a call less per input, about 1% of a W3
+        # step)
         if gv is not None:
             if type(gv) is not float or type(v.data) is not float:
                 gv = _fit(gv, v, g)
             pending = v._g
-            v._g = gv if pending is _IN_GRAPH else pending + gv
+            v._g = gv if pending is _IN_GRAPH else _add_pending(v, pending, gv, summed)
         n = v._n
         if n == 1:
             ready.append(v)

@@ -158,6 +158,28 @@ def test_engine_scalar_add_and_mul_rules_written_out():
     assert c.grad is None and d.grad == 2.0
 
 
+def test_engine_many_uses_add_up_without_touching_other_nodes_grads():
+    # A node used several times gets its uses' gradients summed, from the third use on in place
+    # into the sum the pass made. + passes its g on unchanged, so a first pending gradient is
+    # also another node's .grad: that one must not change.
+    x = Value(np.array([1.0, 2.0], dtype=np.float32))
+    h = x * 1.0
+    s = h + h
+    t = s + h
+    t.sum().backward()
+    for node, expected in [(t, 1.0), (s, 1.0), (h, 3.0), (x, 3.0)]:
+        np.testing.assert_array_equal(node.grad, [expected, expected])
+        assert node.grad.dtype == np.float32
+    w = Value(np.array([0.5, -1.0]))
+    total = w * 1.0
+    for k in range(2, 7):
+        total = total + w * float(k)
+    total.sum().backward()
+    np.testing.assert_array_equal(w.grad, [21.0, 21.0])
+    (total * 2.0).sum().backward()  # a second pass adds to .grad again
+    np.testing.assert_array_equal(w.grad, [63.0, 63.0])
+
+
 def test_engine_broadcast_gradients_sum_to_the_input_shape():
     a = Value(np.array([[1.0], [2.0]]))  # (2, 1)
     b = Value(np.array([10.0, 20.0, 30.0]))  # (3,)
