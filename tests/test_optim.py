@@ -349,3 +349,18 @@ def test_scheduler_state_dict_resumes():
     sched2.step()
     assert opt.lr == opt2.lr == pytest.approx(0.001)
     assert plain_types_only(state)
+
+
+def test_zero_grad_set_to_none_or_zeros_in_place():
+    w = mg.Value(np.ones((2, 3), dtype=np.float32))
+    s, unused = mg.Value(2.0), mg.Value(np.ones(2))
+    opt = optim.SGD([w, s, unused], lr=0.1)
+    (w * s).sum().backward()
+    grad_array = w.grad
+    opt.zero_grad(set_to_none=False)  # zeros, in the same array, as PyTorch's grad.zero_()
+    assert w.grad is grad_array and w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad, np.zeros((2, 3)))
+    assert s.grad == 0.0 and type(s.grad) is float
+    assert unused.grad is None  # no gradient yet: stays None
+    opt.zero_grad()  # the default, set_to_none=True
+    assert w.grad is None and s.grad is None
