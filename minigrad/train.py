@@ -16,6 +16,11 @@ set if there is one, and checks the stopping rules, in this order:
   `patience` epochs;
 - 'max_steps': `max_steps` optimizer steps were taken (checked after every step);
 - 'epochs': all `epochs` ran.
+
+`fit` is a few named steps: check the options, prepare the data, then per epoch train
+(`_train_epoch`), evaluate, record (`_record_epoch`), show progress (`_Progress`) and apply the
+stopping rules (`_StopRules`); `_finish` restores the best weights. `History` lives in
+`minigrad.history`, `accuracy` and `evaluate` in `minigrad.metrics` (both importable from here).
 """
 
 from __future__ import annotations
@@ -24,181 +29,20 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from minigrad import losses as _losses
 from minigrad.data import batches, train_test_split
-from minigrad.engine import no_grad
+from minigrad.history import History
+from minigrad.metrics import _evaluate, _metric_functions, accuracy, evaluate
 from minigrad.random import RandomLike, get_generator
 
 __all__ = ["History", "fit", "evaluate", "accuracy"]
 
 
-@dataclass
-class History:
-    """What `fit` saw, one entry per epoch (epochs are numbered from 1).
-
-    `train_loss`, `val_loss` (empty without validation), `metrics` (lists keyed like
-    'train_accuracy' and 'val_accuracy', also readable as attributes: `history.val_accuracy`),
-    `lr` (the learning rate used in each epoch), `stop_reason`, `best_epoch` (1-based: the epoch
-    with the lowest validation loss, or training loss without validation; its values are
-    `train_loss[best_epoch - 1]`), `epochs` (how many ran) and `steps` (optimizer steps).
-    """
-
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    metrics: dict[str, list[float]] = field(default_factory=dict)
-    lr: list[float] = field(default_factory=list)
-    stop_reason: str = ""
-    best_epoch: int | None = None
-    epochs: int = 0
-    steps: int = 0
-    restored_best: bool = False
-
-    def __getattr__(self, name: str) -> list[float]:
-        metrics = self.__dict__.get("metrics", {})
-        if name in metrics:
-            return metrics[name]
-        raise AttributeError(f"History has no {name!r}; metrics recorded: {list(metrics)}")
-
-    @property
-    def epoch(self) -> list[int]:
-        """The epoch numbers 1, 2, ..., epochs (an x axis for plots)."""
-        return list(range(1, self.epochs + 1))
-
-    def plot(self, path: Any = None, **kwargs: Any) -> Any:
-        """Draw the loss (and metric) curves; see `minigrad.plot.plot_history`."""
-        from minigrad.plot import plot_history
-
-        return plot_history(self, path, **kwargs)
-
-    def summary(self) -> str:
-        """One line: epochs run, why it stopped, the best epoch and the last losses."""
-        text = f"{self.epochs} epochs, {self.steps} steps, stopped: {self.stop_reason}"
-        if self.train_loss:
-            text += f"; last train_loss {self.train_loss[-1]:.6g}"
-        if self.val_loss:
-            text += f", val_loss {self.val_loss[-1]:.6g}"
-        if self.best_epoch is not None:
-            text += f"; best epoch {self.best_epoch}"
-        return text
-
-    def __repr__(self) -> str:
-        return f"History({self.summary()})"
-
-
-# ----- metrics ----------------------------------------------------------------------------------
-def accuracy(pred: Any, target: Any, threshold: float = 0.5) -> float:
-    """Fraction of correct predictions.
-
-    - Several outputs per sample, shape (n, C): the class is the argmax, compared with integer
-      labels (n,) or with the argmax of one-hot/probability targets (n, C).
-    - One output per sample: labels -1/+1 are compared by sign; 0/1 labels with
-      `pred > threshold` (0.5 for probabilities; use 0 for logits).
-    """
-    p = np.asarray(getattr(pred, "data", pred))
-    t = np.asarray(getattr(target, "data", target))
-    if (p.ndim >= 2 and p.shape[-1] > 1) or (p.ndim == 1 and t.ndim == 0):
-        classes = p.argmax(axis=-1)
-        if t.shape == p.shape:
-            t = t.argmax(axis=-1)
-        if t.shape != classes.shape:
-            raise ValueError(
-                f"accuracy: predictions of shape {p.shape} need labels of shape "
-                f"{classes.shape} or {p.shape}, got {t.shape}"
-            )
-        return float(np.mean(classes == t))
-    if p.size != t.size:
-        raise ValueError(f"accuracy: {p.size} predictions but {t.size} targets")
-    p, t = p.reshape(-1), t.reshape(-1)
-    if np.any(t < 0):  # -1/+1 labels (hinge loss)
-        return float(np.mean((p > 0) == (t > 0)))
-    return float(np.mean((p > threshold) == (t > 0.5)))
-
-
-def _metric_functions(metrics: Any, loss_fn: Callable) -> dict[str, Callable]:
-    if metrics is None:
-        return {}
-    if isinstance(metrics, str):
-        metrics = (metrics,)
-    # Losses that take raw scores: a score above 0 means the positive class.
-    logit_losses = (_losses.binary_cross_entropy_with_logits, _losses.hinge_loss)
-    threshold = 0.0 if loss_fn in logit_losses else 0.5
-    items = metrics.items() if isinstance(metrics, dict) else [(m, m) for m in metrics]
-    found = {}
-    for name, fn in items:
-        if fn == "accuracy":
-            found[name] = lambda p, t: accuracy(p, t, threshold)
-        elif callable(fn):
-            found[name if isinstance(name, str) else fn.__name__] = fn
-        else:
-            raise ValueError(
-                f"fit: unknown metric {fn!r}; use 'accuracy' or a function "
-                "metric(pred, target) -> float"
-            )
-    return found
-
-
-def evaluate(
-    model: Callable, loss_fn: Callable, X: Any, y: Any, metrics: Any = ("accuracy",)
-) -> dict[str, float]:
-    """Loss and metrics of `model` on (X, y), without recording a graph, in eval mode."""
-    return _evaluate(model, loss_fn, X, y, _metric_functions(metrics, loss_fn))
-
-
-def _evaluate(
-    model: Any, loss_fn: Callable, X: Any, y: Any, metric_fns: dict[str, Callable]
-) -> dict[str, float]:
-    was_training = getattr(model, "training", None)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        with no_grad():
-            pred = model(X)
-            result = {"loss": float(np.asarray(loss_fn(pred, y).data))}
-            for name, fn in metric_fns.items():
-                result[name] = float(fn(pred, y))
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
-    return result
-
-
 # ----- the loop ----------------------------------------------------------------------------------
-def _check_positive(name: str, value: Any, allow_none: bool = True) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
-
-
-class _Progress:
-    """A single line rewritten in place (carriage return), at most ~10 times a second."""
-
-    def __init__(self, enabled: bool, epochs: int) -> None:
-        self.enabled, self.epochs = enabled, epochs
-        self.last = 0.0
-        self.shown = False
-
-    def update(self, epoch: int, values: dict[str, float], force: bool = False) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (not force and now - self.last < 0.1):
-            return
-        self.last = now
-        parts = " ".join(f"{k} {v:.4g}" for k, v in values.items())
-        sys.stdout.write(f"\repoch {epoch}/{self.epochs}  {parts}   ")
-        sys.stdout.flush()
-        self.shown = True
-
-    def close(self, message: str) -> None:
-        if self.enabled:
-            sys.stdout.write(("\n" if self.shown else "") + message + "\n")
-            sys.stdout.flush()
-
-
 def fit(
     model: Any,
     loss_fn: Callable,
@@ -241,6 +85,56 @@ def fit(
     >>> h.stop_reason, round(float(model.weight.data[0, 0]), 2)
     ('target_loss', 3.0)
     """
+    # Longer than 60 lines only for its signature (one line per option) and docstring: the
+    # body is the loop over epochs, one call per named step.
+    _check_options(epochs, batch_size, max_steps, patience, min_delta, validation, validation_split)
+    gen = _shuffle_generator(rng)
+    X, y, validation = _prepare_data(X, y, validation, validation_split, gen)
+    metric_fns = _metric_functions(metrics, loss_fn)
+    batch = len(X) if batch_size is None else batch_size
+    history = _new_history(metric_fns, with_validation=validation is not None)
+    rules = _StopRules(min_delta, patience, target_loss, restore_best)
+    progress = _Progress(verbose, epochs)
+
+    for epoch in range(1, epochs + 1):
+        history.lr.append(float(optimizer.param_groups[0]["lr"]))
+        minibatches = batches(X, y, batch, shuffle=shuffle, rng=gen)
+        train_loss, train_metrics, out_of_steps = _train_epoch(
+            model, loss_fn, optimizer, minibatches, metric_fns, history, max_steps
+        )
+        if scheduler is not None:
+            scheduler.step()
+        val_result = None
+        if validation is not None:
+            val_result = _evaluate(model, loss_fn, *validation, metric_fns)
+        shown = _record_epoch(history, epoch, train_loss, train_metrics, val_result)
+        progress.update(epoch, shown, force=epoch == epochs)
+        stop = "max_steps" if out_of_steps else ""
+        stop = rules.check(stop, epoch, train_loss, val_result, model)
+        if stop:
+            break
+    _finish(history, rules, stop, model)
+    progress.close(history.summary())
+    return history
+
+
+def _check_positive(name: str, value: Any, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
+
+
+def _check_options(
+    epochs: Any,
+    batch_size: Any,
+    max_steps: Any,
+    patience: Any,
+    min_delta: Any,
+    validation: Any,
+    validation_split: Any,
+) -> None:
+    """fit's argument checks, before any work, so a mistake shows up where it was made."""
     _check_positive("epochs", epochs, allow_none=False)
     _check_positive("batch_size", batch_size)
     _check_positive("max_steps", max_steps)
@@ -249,11 +143,20 @@ def fit(
         raise ValueError(f"fit: min_delta must be >= 0, got {min_delta}")
     if validation is not None and validation_split is not None:
         raise ValueError("fit: give validation=(X_val, y_val) or validation_split=, not both")
-    gen = (
-        get_generator(rng)
-        if rng is not None
-        else np.random.default_rng(get_generator().integers(2**63))
-    )
+
+
+def _shuffle_generator(rng: RandomLike) -> np.random.Generator:
+    """The Generator for shuffling and the split: from `rng`, or drawn from minigrad's global
+    one (so `mg.manual_seed` makes a run repeat) without advancing it more than one draw."""
+    if rng is not None:
+        return get_generator(rng)
+    return np.random.default_rng(get_generator().integers(2**63))
+
+
+def _prepare_data(
+    X: Any, y: Any, validation: Any, validation_split: float | None, gen: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """The training arrays and the validation pair (None without one), split off if asked."""
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"fit: X has {len(X)} samples but y has {len(y)}")
@@ -263,96 +166,152 @@ def fit(
         X, Xv, y, yv = train_test_split(X, y, test_size=validation_split, rng=gen)
         validation = (Xv, yv)
     if validation is not None:
-        Xv, yv = (np.asarray(a) for a in validation)
-    metric_fns = _metric_functions(metrics, loss_fn)
-    batch = len(X) if batch_size is None else batch_size
+        validation = tuple(np.asarray(a) for a in validation)
+    return X, y, validation
 
-    history = History(
-        metrics={
-            f"{kind}_{name}": []
-            for name in metric_fns
-            for kind in ("train", "val")
-            if kind == "train" or validation
-        }
-    )
-    progress = _Progress(verbose, epochs)
-    best_train = best_val = math.inf
-    best_state = None
-    plateau = rising = 0
-    stop = ""
 
-    for epoch in range(1, epochs + 1):
-        if hasattr(model, "train"):
-            model.train()
-        total, count = 0.0, 0
-        metric_sums = dict.fromkeys(metric_fns, 0.0)
-        history.lr.append(float(optimizer.param_groups[0]["lr"]))
-        for Xb, yb in batches(X, y, batch, shuffle=shuffle, rng=gen):
-            pred = model(Xb)
-            loss = loss_fn(pred, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            history.steps += 1
-            n = len(Xb)
-            total += float(np.asarray(loss.data)) * n
-            count += n
-            for name, fn in metric_fns.items():
-                metric_sums[name] += fn(pred, yb) * n
-            if max_steps is not None and history.steps >= max_steps:
-                stop = "max_steps"
-                break
-        if scheduler is not None:
-            scheduler.step()
+def _new_history(metric_fns: dict[str, Callable], with_validation: bool) -> History:
+    kinds = ("train", "val") if with_validation else ("train",)
+    return History(metrics={f"{kind}_{name}": [] for name in metric_fns for kind in kinds})
 
-        train_loss = total / count
-        history.epochs = epoch
-        history.train_loss.append(train_loss)
-        shown = {"loss": train_loss}
-        for name in metric_fns:
-            history.metrics[f"train_{name}"].append(metric_sums[name] / count)
-        if validation is not None:
-            result = _evaluate(model, loss_fn, Xv, yv, metric_fns)
-            history.val_loss.append(result.pop("loss"))
-            shown["val_loss"] = history.val_loss[-1]
-            for name, value in result.items():
-                history.metrics[f"val_{name}"].append(value)
-                shown[f"val_{name}"] = value
-        progress.update(epoch, shown, force=epoch == epochs)
 
-        # ----- the stopping rules, in the order documented above -----
+def _train_epoch(
+    model: Any,
+    loss_fn: Callable,
+    optimizer: Any,
+    minibatches: Any,
+    metric_fns: dict[str, Callable],
+    history: History,
+    max_steps: int | None,
+) -> tuple[float, dict[str, float], bool]:
+    """One pass over the minibatches, one optimizer step each.
+
+    Returns the epoch's mean training loss and metrics (weighted by batch size) and whether
+    `max_steps` was reached (the epoch then ends early). Counts the steps in `history.steps`.
+    """
+    if hasattr(model, "train"):
+        model.train()
+    total, count = 0.0, 0
+    metric_sums = dict.fromkeys(metric_fns, 0.0)
+    out_of_steps = False
+    for Xb, yb in minibatches:
+        pred = model(Xb)
+        loss = loss_fn(pred, yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        history.steps += 1
+        n = len(Xb)
+        total += float(np.asarray(loss.data)) * n
+        count += n
+        for name, fn in metric_fns.items():
+            metric_sums[name] += fn(pred, yb) * n
+        if max_steps is not None and history.steps >= max_steps:
+            out_of_steps = True
+            break
+    return total / count, {name: s / count for name, s in metric_sums.items()}, out_of_steps
+
+
+def _record_epoch(
+    history: History,
+    epoch: int,
+    train_loss: float,
+    train_metrics: dict[str, float],
+    val_result: dict[str, float] | None,
+) -> dict[str, float]:
+    """Append the epoch's numbers to `history`; returns the ones the progress line shows."""
+    history.epochs = epoch
+    history.train_loss.append(train_loss)
+    shown = {"loss": train_loss}
+    for name, value in train_metrics.items():
+        history.metrics[f"train_{name}"].append(value)
+    if val_result is not None:
+        val_result = dict(val_result)
+        history.val_loss.append(val_result.pop("loss"))
+        shown["val_loss"] = history.val_loss[-1]
+        for name, value in val_result.items():
+            history.metrics[f"val_{name}"].append(value)
+            shown[f"val_{name}"] = value
+    return shown
+
+
+@dataclass
+class _StopRules:
+    """The stopping rules of the module docstring, and what they remember between epochs."""
+
+    min_delta: float | None
+    patience: int | None
+    target_loss: float | None
+    restore_best: bool
+    best_train: float = math.inf
+    best_val: float = math.inf
+    best_val_epoch: int | None = None
+    best_state: Any = None  # the model's state_dict at best_val_epoch (restore_best)
+    plateau: int = 0  # epochs since the training loss last fell by more than min_delta
+    rising: int = 0  # epochs since the validation loss last improved
+
+    def check(
+        self, stop: str, epoch: int, train_loss: float, val_result: dict | None, model: Any
+    ) -> str:
+        """Why to stop after this epoch ('' to go on). `stop` is a reason already found
+        (max_steps): it wins, but the best epoch and the plateau are still brought up to date."""
         if stop:
             pass
         elif not math.isfinite(train_loss):
             stop = "non_finite_loss"
-        elif target_loss is not None and train_loss <= target_loss:
+        elif self.target_loss is not None and train_loss <= self.target_loss:
             stop = "target_loss"
-        if validation is not None:
-            val_loss = history.val_loss[-1]
-            if val_loss < best_val:
-                best_val, rising = val_loss, 0
-                history.best_epoch = epoch
-                if restore_best and hasattr(model, "state_dict"):
-                    best_state = model.state_dict()
+        if val_result is not None:
+            if val_result["loss"] < self.best_val:
+                self.best_val, self.rising, self.best_val_epoch = val_result["loss"], 0, epoch
+                if self.restore_best and hasattr(model, "state_dict"):
+                    self.best_state = model.state_dict()
             else:
-                rising += 1
-                if not stop and patience is not None and rising >= patience:
+                self.rising += 1
+                if not stop and self.patience is not None and self.rising >= self.patience:
                     stop = "val_loss_rising"
-        if train_loss < best_train - (min_delta or 0.0):
-            best_train, plateau = train_loss, 0
+        if train_loss < self.best_train - (self.min_delta or 0.0):
+            self.best_train, self.plateau = train_loss, 0
         else:
-            plateau += 1
-            if not stop and min_delta is not None and plateau >= (patience or 1):
+            self.plateau += 1
+            if not stop and self.min_delta is not None and self.plateau >= (self.patience or 1):
                 stop = "min_delta"
-        if stop:
-            break
+        return stop
 
-    if stop == "val_loss_rising" and best_state is not None:
-        model.load_state_dict(best_state)
+
+def _finish(history: History, rules: _StopRules, stop: str, model: Any) -> None:
+    """Restore the best weights if validation stopped the run; fill in best_epoch, stop_reason."""
+    if stop == "val_loss_rising" and rules.best_state is not None:
+        model.load_state_dict(rules.best_state)
         history.restored_best = True
-    if validation is None:
+    if history.val_loss:  # validated: the epoch of the lowest validation loss
+        history.best_epoch = rules.best_val_epoch
+    else:
         finite = [v if math.isfinite(v) else math.inf for v in history.train_loss]
         history.best_epoch = int(np.argmin(finite)) + 1
     history.stop_reason = stop or "epochs"
-    progress.close(history.summary())
-    return history
+
+
+class _Progress:
+    """The progress display, one step of its own (issue 15 swaps it for a notebook-friendly one):
+    a single line rewritten in place (carriage return), at most ~10 times a second."""
+
+    def __init__(self, enabled: bool, epochs: int) -> None:
+        self.enabled, self.epochs = enabled, epochs
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, epoch: int, values: dict[str, float], force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (not force and now - self.last < 0.1):
+            return
+        self.last = now
+        parts = " ".join(f"{k} {v:.4g}" for k, v in values.items())
+        sys.stdout.write(f"\repoch {epoch}/{self.epochs}  {parts}   ")
+        sys.stdout.flush()
+        self.shown = True
+
+    def close(self, message: str) -> None:
+        if self.enabled:
+            sys.stdout.write(("\n" if self.shown else "") + message + "\n")
+            sys.stdout.flush()
