@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +54,37 @@ def lesson_pass() -> tuple[Any, Value, Value, Value, Value]:
 GRAPH_TITLE = "Tree age: one forward and backward pass (edge labels: gradients)"
 
 
+@dataclass
+class _Outputs:
+    """The folder the demo writes into, and the lists of what it wrote and what it skipped."""
+
+    folder: Path
+    written: list[tuple[str, str]] = field(default_factory=list)  # (file name, what it shows)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+
+
 def demo(out: str | Path = "demo_out") -> dict[str, Any]:
     """Run the demo, printing as it goes; returns {'written': [...], 'skipped': [...]}."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[tuple[str, str]] = []  # (file name, what it shows)
-    skipped: list[tuple[str, str]] = []  # (what, why)
+    outputs = _Outputs(Path(out))
+    outputs.folder.mkdir(parents=True, exist_ok=True)
+    _introduce()
+    model, h1, h2, prediction, loss = lesson_pass()
+    _show_forward(model, h1, h2, prediction, loss)
+    report = _show_backward(model, prediction, loss, outputs)
+    # Draw now, while the weights still hold the values the gradients were computed at.
+    graph = viz.draw_graph(
+        loss, edge_grads=True, order=True, modules=model, trace=report, title=GRAPH_TITLE
+    )
+    _show_update(model, prediction)
+    _section("5. Pictures")
+    _save_graph(graph, outputs)
+    _train_on_trees(outputs)
+    _write_index(outputs)
+    _say_done(outputs)
+    return {"written": [n for n, _ in outputs.written], "skipped": [n for n, _ in outputs.skipped]}
 
+
+def _introduce() -> None:
     print("minigrad demo: predict a tree's age from its width and length.")
     print(
         "A 2-2-1 network, identity activations, zero biases; weights w1..w6 = "
@@ -67,8 +92,9 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
         + "."
     )
 
-    # ----- forward ------------------------------------------------------------------------
-    model, h1, h2, prediction, loss = lesson_pass()
+
+def _show_forward(model: Any, h1: Value, h2: Value, prediction: Value, loss: Value) -> None:
+    """Sections 1 and 2: the forward pass written out with its numbers, then the loss."""
     w = [p.data for p in lesson_weights(model)]
     _section("1. Forward pass (feedforward)")
     print(f"tree: width x1 = {WIDTH:g}, length x2 = {LENGTH:g}, true age {AGE:g}")
@@ -81,7 +107,9 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
     _section("2. Loss")
     print(f"MSE = (prediction - age)^2 = ({prediction.data:.6g} - {AGE:g})^2 = {loss.data:.6g}")
 
-    # ----- backward -----------------------------------------------------------------------
+
+def _show_backward(model: Any, prediction: Value, loss: Value, outputs: _Outputs) -> Any:
+    """Section 3: backward with the chain-rule table (also written to trace.txt); returns it."""
     _section("3. Backward: the chain rule, one rule per step")
     report = trace_backward(loss, modules=model)
     print(report)
@@ -92,15 +120,15 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
         f"dh1/dw1 = x1 = {WIDTH:g};\nso dL/dw1 = {prediction.grad:.6g} * {w5.data:g} * "
         f"{WIDTH:g} = {w1.grad:.6g}."
     )
-    (out / "trace.txt").write_text(str(report) + "\n")
-    written.append(("trace.txt", "the chain-rule table: one gradient rule per backward step"))
-
-    # Draw now, while the weights still hold the values the gradients were computed at.
-    graph = viz.draw_graph(
-        loss, edge_grads=True, order=True, modules=model, trace=report, title=GRAPH_TITLE
+    (outputs.folder / "trace.txt").write_text(str(report) + "\n")
+    outputs.written.append(
+        ("trace.txt", "the chain-rule table: one gradient rule per backward step")
     )
+    return report
 
-    # ----- update -------------------------------------------------------------------------
+
+def _show_update(model: Any, prediction: Value) -> None:
+    """Section 4: one SGD step on the gradients just computed, and the next prediction."""
     _section(f"4. Update: one SGD step, w = w - {LR:g} * dL/dw")
     params = lesson_weights(model)
     before = [(p.label, p.data, p.grad) for p in params]
@@ -114,41 +142,41 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
         "a step this large overshoots."
     )
 
-    # ----- pictures -----------------------------------------------------------------------
-    _section("5. Pictures")
-    path = viz.save(graph, out / "graph.svg", quiet=True)
-    if path.suffix == ".svg":
-        written.append(
-            (
-                path.name,
-                "the computation graph with values, gradients, the "
-                "gradient on each edge and the backward order",
-            )
-        )
-        print(f"wrote {path}")
-    else:
-        written.append(
-            (
-                path.name,
-                "the computation graph as DOT text (render it with "
-                "Graphviz: dot -Tsvg graph.dot -o graph.svg)",
-            )
-        )
-        reason = (
-            "the Graphviz program 'dot' is not installed"
-            if not viz.has_dot()
-            else ("Graphviz could not render it")
-        )
-        skipped.append(("graph.svg", f"{reason}; {viz.INSTALL_HINT}"))
-        print(f"wrote {path} (no graph.svg: {reason})")
 
+def _save_graph(graph: Any, outputs: _Outputs) -> None:
+    """graph.svg, or graph.dot (DOT text) with the reason when Graphviz cannot render it."""
+    path = viz.save(graph, outputs.folder / "graph.svg", quiet=True)
+    if path.suffix == ".svg":
+        what = (
+            "the computation graph with values, gradients, the "
+            "gradient on each edge and the backward order"
+        )
+        outputs.written.append((path.name, what))
+        print(f"wrote {path}")
+        return
+    what = (
+        "the computation graph as DOT text (render it with "
+        "Graphviz: dot -Tsvg graph.dot -o graph.svg)"
+    )
+    outputs.written.append((path.name, what))
+    if not viz.has_dot():
+        reason = "the Graphviz program 'dot' is not installed"
+    else:
+        reason = "Graphviz could not render it"
+    outputs.skipped.append(("graph.svg", f"{reason}; {viz.INSTALL_HINT}"))
+    print(f"wrote {path} (no graph.svg: {reason})")
+
+
+def _train_on_trees(outputs: _Outputs) -> None:
+    """Section 6: full-batch training on the table of trees, and its loss curve (loss.png)."""
     _section("6. Training on a table of trees until the loss stops improving")
     X, y = trees()
     model = tree_age_network()
+    optimizer = SGD(model.parameters(), lr=0.003)
     history = fit(
         model,
         mse_loss,
-        SGD(model.parameters(), lr=0.003),
+        optimizer,
         X,
         y,
         epochs=5000,
@@ -164,29 +192,33 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
         f"(stopped: {history.stop_reason})"
     )
     try:
-        history.plot(out / "loss.png", title="Tree age: training loss per epoch")
+        history.plot(outputs.folder / "loss.png", title="Tree age: training loss per epoch")
     except ImportError as err:
-        skipped.append(("loss.png", str(err)))
+        outputs.skipped.append(("loss.png", str(err)))
         print(f"skipped loss.png: {err}")
     else:
-        written.append(("loss.png", "the training loss per epoch, best epoch marked"))
-        print(f"wrote {out / 'loss.png'}")
+        outputs.written.append(("loss.png", "the training loss per epoch, best epoch marked"))
+        print(f"wrote {outputs.folder / 'loss.png'}")
 
+
+def _write_index(outputs: _Outputs) -> None:
+    """index.md: what the demo wrote, and what it skipped and why."""
     lines = ["# minigrad demo output", "", "Written by `python -m minigrad demo`.", ""]
-    lines += [f"- `{name}`: {what}" for name, what in written]
-    if skipped:
+    lines += [f"- `{name}`: {what}" for name, what in outputs.written]
+    if outputs.skipped:
         lines += ["", "## Skipped", ""]
-        lines += [f"- `{name}`: {why}" for name, why in skipped]
-    (out / "index.md").write_text("\n".join(lines) + "\n")
-    written.append(("index.md", "this list"))
+        lines += [f"- `{name}`: {why}" for name, why in outputs.skipped]
+    (outputs.folder / "index.md").write_text("\n".join(lines) + "\n")
+    outputs.written.append(("index.md", "this list"))
 
+
+def _say_done(outputs: _Outputs) -> None:
     _section("Done")
-    print(f"In {out}/:")
-    for name, what in written:
+    print(f"In {outputs.folder}/:")
+    for name, what in outputs.written:
         print(f"  {name:10s} {what}")
-    for name, why in skipped:
+    for name, why in outputs.skipped:
         print(f"  skipped {name}: {why}")
-    return {"written": [n for n, _ in written], "skipped": [n for n, _ in skipped]}
 
 
 def main(argv: list[str] | None = None) -> int:
