@@ -91,8 +91,20 @@ def plot_history(
     panels = 2 if metrics and recorded else 1
     fig = Figure(figsize=(5.2 * panels, 3.6), layout="constrained")
     axes = fig.subplots(1, panels, squeeze=False)[0]
+    best = getattr(history, "best_epoch", None)
+    reason = getattr(history, "stop_reason", "")
+    _draw_losses(axes[0], train, val, log_scale)
+    _mark_best_and_stop(axes[0], val if val else train, max(len(train), len(val)), best, reason)
+    axes[0].set_title(title or ("Training" + (f" (stopped: {reason})" if reason else "")))
+    if panels == 2:
+        _draw_metrics(axes[1], recorded, best)
+    _save(fig, path)
+    return fig
 
-    ax = axes[0]
+
+def _draw_losses(ax: Any, train: list[float], val: list[float], log_scale: bool | None) -> None:
+    """The training and validation loss curves; a log axis when asked, or by default when the
+    positive losses span more than two orders of magnitude."""
     epochs = range(1, max(len(train), len(val)) + 1)
     if train:
         ax.plot(epochs[: len(train)], train, color=_TRAIN_COLOR, lw=1.8, label="training loss")
@@ -103,50 +115,42 @@ def plot_history(
         log_scale = bool(losses) and max(losses) / min(losses) > 100
     if log_scale and losses:
         ax.set_yscale("log")
-    best = getattr(history, "best_epoch", None)
-    if best is not None and 1 <= best <= len(epochs):
-        best_curve = val if val else train
+
+
+def _mark_best_and_stop(
+    ax: Any, best_curve: list[float], n_epochs: int, best: int | None, reason: str
+) -> None:
+    """A dashed line and a dot at the best epoch (on `best_curve`, the validation loss if there
+    is one), a dotted line at the epoch training stopped at; then the axes' labels and legend."""
+    if best is not None and 1 <= best <= n_epochs:
         ax.axvline(best, color=_BEST_COLOR, ls="--", lw=1.2)
         if best <= len(best_curve):
-            ax.plot(
-                [best],
-                [best_curve[best - 1]],
-                "o",
-                color=_BEST_COLOR,
-                label=f"best epoch {best}: {best_curve[best - 1]:.4g}",
-            )
-    reason = getattr(history, "stop_reason", "")
-    if reason and len(epochs) > 1:
+            value = best_curve[best - 1]
+            label = f"best epoch {best}: {value:.4g}"
+            ax.plot([best], [value], "o", color=_BEST_COLOR, label=label)
+    if reason and n_epochs > 1:
         ax.axvline(
-            len(epochs), color="#808080", ls=":", lw=1.2, label=f"stopped after epoch {len(epochs)}"
+            n_epochs, color="#808080", ls=":", lw=1.2, label=f"stopped after epoch {n_epochs}"
         )
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
-    ax.set_title(title or ("Training" + (f" (stopped: {reason})" if reason else "")))
 
-    if panels == 2:
-        mx = axes[1]
-        for name, values in recorded.items():
-            color = _VAL_COLOR if name.startswith("val") else _TRAIN_COLOR
-            style = "-" if name.endswith("accuracy") else ":"
-            mx.plot(
-                range(1, len(values) + 1),
-                values,
-                style,
-                color=color,
-                lw=1.8,
-                label=name.replace("_", " "),
-            )
-        if best is not None:
-            mx.axvline(best, color=_BEST_COLOR, ls="--", lw=1.2)
-        mx.set_xlabel("epoch")
-        mx.set_title("Metrics")
-        mx.grid(alpha=0.3)
-        mx.legend(frameon=False)
-    _save(fig, path)
-    return fig
+
+def _draw_metrics(ax: Any, recorded: dict[str, list[float]], best: int | None) -> None:
+    """The metrics panel: accuracies solid, other metrics dotted, validation in its color."""
+    for name, values in recorded.items():
+        color = _VAL_COLOR if name.startswith("val") else _TRAIN_COLOR
+        style = "-" if name.endswith("accuracy") else ":"
+        epochs = range(1, len(values) + 1)
+        ax.plot(epochs, values, style, color=color, lw=1.8, label=name.replace("_", " "))
+    if best is not None:
+        ax.axvline(best, color=_BEST_COLOR, ls="--", lw=1.2)
+    ax.set_xlabel("epoch")
+    ax.set_title("Metrics")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
 
 
 def _predict(model: Any, points: np.ndarray) -> np.ndarray:
@@ -215,6 +219,40 @@ def decision_boundary(
         the matplotlib Figure.
     """
     Figure = require_matplotlib()
+    X, labels = _check_points(X, y, resolution)
+    xx, yy = _grid_around(X, resolution)
+    scores = _predict(model, np.column_stack([xx.ravel(), yy.ravel()]))
+    if threshold is None:
+        bounded = scores.min() >= 0 and scores.max() <= 1
+        threshold = 0.5 if bounded and not np.any(labels < 0) else 0.0
+    regions = _classes(scores, threshold).reshape(xx.shape)
+    predicted = _classes(_predict(model, X), threshold)
+    # Labels -1/+1 and 0/1 both map to classes 0/1; class indices stay as they are.
+    truth = (labels > 0).astype(int) if scores.shape[1] == 1 else labels.astype(int)
+    accuracy = float(np.mean(predicted == truth))
+
+    fig = Figure(figsize=(5.0, 4.2), layout="constrained")
+    ax = fig.subplots()
+    n_classes = max(int(regions.max()), int(truth.max())) + 1
+    _draw_regions(ax, xx, yy, regions, scores, threshold, n_classes)
+    pm_labels = scores.shape[1] == 1 and bool(np.any(labels < 0))
+    _draw_points(ax, X, truth, n_classes, pm_labels)
+    ax.set_xlim(xx[0, 0], xx[0, -1])
+    ax.set_ylim(yy[0, 0], yy[-1, 0])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.legend(frameon=True, loc="best", fontsize=8)
+    ax.set_title(title or f"Decision boundary (accuracy on these points {accuracy:.1%})")
+    _save(fig, path)
+    return fig
+
+
+_POINT_COLORS = ["#d9730d", "#1f5fbf", "#2a9d3a", "#9b3fb5", "#c23b3b", "#5d6d7e"]
+_REGION_COLORS = ["#f9dcc4", "#cfe2ff", "#cdeccf", "#ead6f2", "#f5d0d0", "#dde3e8"]
+
+
+def _check_points(X: Any, y: Any, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """decision_boundary's inputs as float64 points (n, 2) and labels (n,), checked."""
     X = np.asarray(getattr(X, "data", X), dtype=np.float64)
     labels = np.asarray(getattr(y, "data", y)).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -223,69 +261,54 @@ def decision_boundary(
         raise ValueError(f"decision_boundary: {len(X)} points but {len(labels)} labels")
     if resolution < 2:
         raise ValueError(f"decision_boundary: resolution must be at least 2, got {resolution}")
+    return X, labels
 
+
+def _grid_around(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """A resolution x resolution meshgrid over the points' box, widened by 10% on each side."""
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = 0.1 * np.maximum(hi - lo, 1e-9)
     gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
     gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
-    xx, yy = np.meshgrid(gx, gy)
-    grid = np.column_stack([xx.ravel(), yy.ravel()])
-    scores = _predict(model, grid)
-    at_points = _predict(model, X)
-    if threshold is None:
-        bounded = scores.min() >= 0 and scores.max() <= 1
-        threshold = 0.5 if bounded and not np.any(labels < 0) else 0.0
-    regions = _classes(scores, threshold).reshape(xx.shape)
-    predicted = _classes(at_points, threshold)
-    # Labels -1/+1 and 0/1 both map to classes 0/1; class indices stay as they are.
-    truth = (labels > 0).astype(int) if scores.shape[1] == 1 else labels.astype(int)
-    accuracy = float(np.mean(predicted == truth))
+    return np.meshgrid(gx, gy)
 
-    n_classes = max(int(regions.max()), int(truth.max())) + 1
-    colors = ["#d9730d", "#1f5fbf", "#2a9d3a", "#9b3fb5", "#c23b3b", "#5d6d7e"]
-    light = ["#f9dcc4", "#cfe2ff", "#cdeccf", "#ead6f2", "#f5d0d0", "#dde3e8"]
+
+def _draw_regions(
+    ax: Any,
+    xx: np.ndarray,
+    yy: np.ndarray,
+    regions: np.ndarray,
+    scores: np.ndarray,
+    threshold: float,
+    n_classes: int,
+) -> None:
+    """Each class's region in a light color, and the boundary between them as a dark line."""
     from matplotlib.colors import ListedColormap
 
-    fig = Figure(figsize=(5.0, 4.2), layout="constrained")
-    ax = fig.subplots()
     levels = np.arange(n_classes + 1) - 0.5
-    ax.contourf(
-        xx,
-        yy,
-        regions,
-        levels=levels,
-        cmap=ListedColormap([light[k % 6] for k in range(n_classes)]),
-    )
+    cmap = ListedColormap([_REGION_COLORS[k % 6] for k in range(n_classes)])
+    ax.contourf(xx, yy, regions, levels=levels, cmap=cmap)
     if scores.shape[1] == 1:  # the smooth line where the score crosses the threshold
-        ax.contour(
-            xx,
-            yy,
-            scores[:, 0].reshape(xx.shape),
-            levels=[threshold],
-            colors="#404040",
-            linewidths=1.2,
-        )
+        score = scores[:, 0].reshape(xx.shape)
+        ax.contour(xx, yy, score, levels=[threshold], colors="#404040", linewidths=1.2)
     else:
         ax.contour(xx, yy, regions, levels=levels[1:-1], colors="#404040", linewidths=1.0)
+
+
+def _draw_points(
+    ax: Any, X: np.ndarray, truth: np.ndarray, n_classes: int, pm_labels: bool
+) -> None:
+    """The data on top, one color per class; `pm_labels`: the legend says -1/+1 labels."""
     for k in range(n_classes):
         mask = truth == k
         if mask.any():
+            name = f"label {2 * k - 1:+d}" if pm_labels else f"class {k}"
             ax.scatter(
                 X[mask, 0],
                 X[mask, 1],
                 s=18,
-                color=colors[k % 6],
+                color=_POINT_COLORS[k % 6],
                 edgecolor="white",
                 linewidth=0.5,
-                label=f"class {k}"
-                if scores.shape[1] > 1 or not np.any(labels < 0)
-                else f"label {2 * k - 1:+d}",
+                label=name,
             )
-    ax.set_xlim(gx[0], gx[-1])
-    ax.set_ylim(gy[0], gy[-1])
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.legend(frameon=True, loc="best", fontsize=8)
-    ax.set_title(title or f"Decision boundary (accuracy on these points {accuracy:.1%})")
-    _save(fig, path)
-    return fig
