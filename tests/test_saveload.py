@@ -407,7 +407,7 @@ def test_load_state_dict_lists_every_problem_at_once_and_changes_nothing():
     del state["0.bias"]  # missing
     state["3.weight"] = np.ones((2, 2))  # unexpected
     state["0.weight"] = np.ones((4, 6))  # shape (6, 4) transposed
-    state["2.bias"] = state["2.bias"].astype(np.float32)  # dtype
+    state["2.bias"] = state["2.bias"].astype(np.float32)  # another dtype: converted, as PyTorch
     with pytest.raises(ValueError) as info:
         model.load_state_dict(state)
     message = str(info.value)
@@ -419,12 +419,10 @@ def test_load_state_dict_lists_every_problem_at_once_and_changes_nothing():
         "0.weight",
         "(6, 4)",
         "(4, 6)",
-        "2.bias",
-        "float32",
-        "float64",
         "Nothing was loaded",
     ]:
         assert words in message, (words, message)
+    assert "2.bias" not in message  # only real problems are listed
     assert _unchanged(model, before)
 
 

@@ -6,6 +6,7 @@ Single-number granularity (micrograd-compatible, every weight its own Value): `N
 """
 
 from minigrad.nn import init
+from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
 from minigrad.nn.layers import (
     Dropout,
     Flatten,
@@ -14,7 +15,6 @@ from minigrad.nn.layers import (
     Linear,
     LogSoftmax,
     ReLU,
-    Sequential,
     Sigmoid,
     Softmax,
     Softplus,
@@ -30,6 +30,8 @@ __all__ = [
     "MLP",
     "Linear",
     "Sequential",
+    "ModuleList",
+    "ModuleDict",
     "ReLU",
     "Tanh",
     "Sigmoid",

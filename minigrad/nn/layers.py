@@ -1,4 +1,4 @@
-"""Networks at array granularity: `Linear`, `Sequential`, activation modules and `Dropout`.
+"""Networks at array granularity: `Linear`, activation modules, `Flatten` and `Dropout`.
 
 These work on a whole batch at once (one numpy operation per layer), which is how real training
 runs. A numpy array given to a module is a constant: no gradient is computed for it.
@@ -7,12 +7,13 @@ runs. A numpy array given to a module is a constant: no gradient is computed for
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from minigrad import ops
+from minigrad.nn.containers import Sequential  # noqa: F401  (it lived here; old imports work)
 from minigrad.nn.module import Module
 from minigrad.random import RandomLike, get_generator
 from minigrad.value import Value
@@ -97,53 +98,6 @@ class Linear(Module):
         )
 
 
-class Sequential(Module):
-    """Modules applied one after another: Sequential(a, b, c)(x) = c(b(a(x))).
-
-    Parameters are named by position, as in PyTorch: '0.weight', '0.bias', '2.weight', ...
-
-    >>> model = Sequential(Linear(4, 8), ReLU(), Linear(8, 3))
-    >>> [name for name, _ in model.named_parameters()]
-    ['0.weight', '0.bias', '2.weight', '2.bias']
-    """
-
-    def __init__(self, *modules: Module) -> None:
-        super().__init__()
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(
-                    f"Sequential: item {i} is a {type(m).__name__}, not a Module (did you pass a "
-                    "class instead of an instance, e.g. ReLU instead of ReLU()?)"
-                )
-        self._layers = list(modules)
-
-    def _members(self) -> Iterator[tuple[str, Any]]:
-        for i, m in enumerate(self._layers):
-            yield str(i), m
-
-    def forward(self, x: Any) -> Any:
-        for m in self._layers:
-            x = m(x)
-        return x
-
-    def append(self, module: Module) -> Sequential:
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
-        self._layers.append(module)
-        return self
-
-    def __getitem__(self, i: int | slice) -> Any:
-        if isinstance(i, slice):
-            return Sequential(*self._layers[i])
-        return self._layers[i]
-
-    def __len__(self) -> int:
-        return len(self._layers)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._layers)
-
-
 class ReLU(Module):
     """max(x, 0).  Gradient: 1 where x > 0, else 0."""
 
@@ -216,13 +170,30 @@ class LogSoftmax(Softmax):
 
 
 class Flatten(Module):
-    """Reshape (n, d1, d2, ...) to (n, d1 * d2 * ...).  Gradient: reshaped back."""
+    """Merge axes start_dim..end_dim into one, as PyTorch's nn.Flatten: by default (N, d1, d2,
+    ...) becomes (N, d1 * d2 * ...).  Gradient: reshaped back."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def forward(self, x: Any) -> Any:
-        if isinstance(x, Value):
-            return x.reshape(x.shape[0], -1)
-        x = np.asarray(x)
-        return x.reshape(x.shape[0], -1)
+        if not isinstance(x, Value):
+            x = np.asarray(x)
+        shape, n = x.shape, x.ndim
+        start = self.start_dim + n if self.start_dim < 0 else self.start_dim
+        end = self.end_dim + n if self.end_dim < 0 else self.end_dim
+        if not (0 <= start <= end < n):
+            raise ValueError(
+                f"{self!r}: cannot merge axes {self.start_dim} to {self.end_dim} of an input of "
+                f"shape {shape} ({n} axes)"
+            )
+        if start == end:
+            return x
+        return x.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Dropout(Module):
