@@ -5,7 +5,7 @@ Single-number granularity (micrograd-compatible, every weight its own Value): `N
 `Sequential`, the activation modules and `Dropout`. `init` fills weights; `Module` is the base.
 """
 
-from minigrad.nn import init
+from minigrad.nn import init, utils
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
 from minigrad.nn.layers import (
     Dropout,
@@ -43,4 +43,5 @@ __all__ = [
     "Flatten",
     "Dropout",
     "init",
+    "utils",
 ]
