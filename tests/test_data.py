@@ -21,7 +21,7 @@ from minigrad.data import (
     xor,
 )
 
-DATA_PY = Path(__file__).resolve().parents[1] / "minigrad" / "data.py"
+DATA_DIR = Path(__file__).resolve().parents[1] / "minigrad" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -338,15 +338,17 @@ def test_bundled_files_are_small_and_only_data():
 
 
 def test_data_module_stands_alone_without_sklearn():
-    # Load data.py by its path in a fresh interpreter: it must need neither the rest of minigrad
-    # nor scikit-learn.
+    # Load the data package by its path in a fresh interpreter: it must need neither the rest of
+    # minigrad nor scikit-learn.
     code = (
         "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('data', {str(DATA_PY)!r})\n"
+        f"spec = importlib.util.spec_from_file_location('data', {str(DATA_DIR / '__init__.py')!r},"
+        f" submodule_search_locations=[{str(DATA_DIR)!r}])\n"
         "mod = importlib.util.module_from_spec(spec)\n"
         "sys.modules['data'] = mod\n"
         "spec.loader.exec_module(mod)\n"
         "X, y = mod.load_digits(); X, y = mod.load_iris()\n"
+        "Xb, yb = next(mod.batches(X, y, 8, rng=0)); mod.standardize(Xb); mod.make_moons(4)\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'minigrad')]\n"
         "assert not bad, bad\n"
         "print(X.shape)\n"
