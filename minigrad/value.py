@@ -227,6 +227,11 @@ class Value:
         kept for the intermediates' gradients)."""
         engine.backward(self, gradient, create_graph=create_graph, inputs=inputs)
 
+    def register_hook(self, fn):
+        """Call `fn(grad)` with this Value's gradient in each backward pass that reaches it; a
+        returned value replaces the gradient (as PyTorch's). `handle.remove()` undoes it."""
+        return engine.register_hook(self, fn)
+
     def requires_grad_(self, flag: bool = True) -> Value:
         self.requires_grad = bool(flag)
         return self

@@ -448,3 +448,31 @@ def test_engine_two_threads_backward_through_one_shared_parameter():
     for t in threads:
         t.join()
     assert wrong == []
+
+
+# ----- gradient hooks (Value.register_hook) --------------------------------------------------
+def test_engine_hook_sees_and_replaces_the_gradient():
+    x = mg.Value(np.array([1.0, 2.0]))
+    y = x * 3.0
+    seen = []
+    handle = y.register_hook(lambda g: seen.append(g.copy()) or g * 10.0)
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(seen[0], [6.0, 12.0])  # d(sum y^2)/dy = 2y
+    np.testing.assert_array_equal(y.grad, [60.0, 120.0])  # the replacement is stored ...
+    np.testing.assert_array_equal(x.grad, [180.0, 360.0])  # ... and flows on
+    handle.remove()
+    x.grad = y.grad = None
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [18.0, 36.0])
+    assert len(seen) == 1
+
+
+def test_engine_hook_on_a_scalar_leaf_and_a_wrong_shape():
+    a = mg.Value(2.0)
+    a.register_hook(lambda g: 2 * g)
+    (a * a).backward()
+    assert a.grad == 8.0 and type(a.grad) is float
+    b = mg.Value(np.ones(3))
+    b.register_hook(lambda g: np.ones(2))
+    with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(3,\)"):
+        b.sum().backward()
