@@ -1,0 +1,64 @@
+"""`to_data`: how user input (numbers, lists, numpy arrays) becomes the data of a `Value`.
+
+A Python float for a single number, a float numpy array otherwise; float32 and float16 are
+kept, every other real type becomes float64, and anything else is an error naming what was given.
+`minigrad.value` re-exports it (`from minigrad.value import Value, to_data`).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = ["to_data"]
+
+
+def to_data(x: Any, what: str = "Value") -> float | np.ndarray:
+    """Turn user input into Value data: a Python float, or a float numpy array.
+
+    Python ints, bools and floats, and numpy float64, int and bool scalars, become a Python float
+    (so `Value(row[0])` on a float64 numpy row is as fast as micrograd's inputs); float32 and
+    float16 scalars become 0-d arrays that keep their dtype. Lists and arrays become arrays
+    (float32 and float16 are kept, every other real type becomes float64). Complex numbers,
+    strings, objects, None and ragged lists raise an error that names what was given.
+    """
+    if type(x) is float:
+        return x
+    if isinstance(x, (numbers.Real, np.bool_)) and not isinstance(x, (np.float32, np.float16)):
+        return float(x)
+    if isinstance(x, np.ndarray):
+        arr = x
+    elif isinstance(x, np.generic):
+        arr = np.asarray(x)
+    elif isinstance(x, (list, tuple)):
+        try:
+            arr = np.array(x)
+        except ValueError as err:
+            raise ValueError(
+                f"{what}: cannot make an array from a ragged (inhomogeneous) nested sequence: "
+                f"{_short(x)}"
+            ) from err
+    elif hasattr(x, "_op"):  # a Value (this module cannot import the class: value.py imports it)
+        return x.data
+    else:
+        raise TypeError(
+            f"{what}: expected a number, a list or a numpy array, got {type(x).__name__}: "
+            f"{_short(x)}"
+        )
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr
+    if kind in "biu":
+        return arr.astype(np.float64)
+    if kind == "c":
+        raise TypeError(f"{what}: complex data is not supported (got dtype {arr.dtype})")
+    raise TypeError(
+        f"{what}: expected numbers, got an array of dtype {arr.dtype} (from {_short(x)})"
+    )
+
+
+def _short(x: Any, limit: int = 60) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
