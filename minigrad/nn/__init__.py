@@ -7,8 +7,10 @@ Single-number granularity (micrograd-compatible, every weight its own Value): `N
 
 from minigrad.nn import init, utils
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
+from minigrad.nn.embedding import Embedding
 from minigrad.nn.layers import (
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     LeakyReLU,
@@ -22,6 +24,7 @@ from minigrad.nn.layers import (
 )
 from minigrad.nn.module import Module
 from minigrad.nn.neurons import MLP, Layer, Neuron
+from minigrad.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 __all__ = [
     "Module",
@@ -42,6 +45,11 @@ __all__ = [
     "LogSoftmax",
     "Flatten",
     "Dropout",
+    "Dropout2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "LayerNorm",
+    "Embedding",
     "init",
     "utils",
 ]

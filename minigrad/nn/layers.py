@@ -215,11 +215,29 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             return x
         data = x.data if isinstance(x, Value) else np.asarray(x)
-        shape = np.shape(data)
+        shape = self._mask_shape(np.shape(data))
         dtype = data.dtype if isinstance(data, np.ndarray) else np.dtype(np.float64)
         keep = get_generator(self.rng).random(shape) >= self.p
         mask = keep.astype(dtype) / dtype.type(1.0 - self.p)
         return x * (float(mask) if not shape else mask)
 
+    def _mask_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return shape  # one draw per entry
+
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout: in training, zero each whole channel (an (H, W) map of one sample) with
+    probability p and scale the rest by 1 / (1 - p); in eval mode, the identity. Takes
+    (N, C, H, W), or (N, C, L) as PyTorch's does (channel-wise 1-d dropout).
+    Gradient: the same mask times g.
+    """
+
+    def _mask_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(shape) not in (3, 4):
+            raise ValueError(
+                f"Dropout2d expects input (N, C, H, W) or (N, C, L), got shape {shape}"
+            )
+        return shape[:2] + (1,) * (len(shape) - 2)
