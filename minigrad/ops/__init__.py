@@ -1,6 +1,15 @@
 """Every differentiable operation, one family per file. Importing this package registers them."""
 
 from minigrad.ops.arithmetic import add, div, mul, neg, pow, sub
+from minigrad.ops.conv import (
+    conv1d,
+    conv1d_weight,
+    conv2d,
+    conv2d_weight,
+    conv_transpose1d,
+    conv_transpose2d,
+)
+from minigrad.ops.einsum import einsum
 from minigrad.ops.elementwise import (
     abs,
     clip,
@@ -20,6 +29,8 @@ from minigrad.ops.elementwise import (
 )
 from minigrad.ops.linalg import matmul
 from minigrad.ops.loss import linear, softmax_cross_entropy
+from minigrad.ops.pad import flatten, pad
+from minigrad.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from minigrad.ops.reduce import logsumexp, max, mean, min, sum, var
 from minigrad.ops.registry import REGISTRY, Domain, Op, register
 from minigrad.ops.shape import (
@@ -77,6 +88,19 @@ __all__ = [
     "matmul",
     "softmax_cross_entropy",
     "linear",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv1d_weight",
+    "conv2d_weight",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "pad",
+    "flatten",
+    "einsum",
     "REGISTRY",
     "Domain",
     "Op",
