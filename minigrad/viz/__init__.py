@@ -13,17 +13,21 @@ Node kinds are told apart by shape and colour (`legend()` draws a key):
 
 The package, file by file: `text` (numbers and ops as labels), `walk` (the nodes and their
 names), `clusters` (modules as boxes), `dot` (`draw_graph`, `legend`: DOT text as a plain
-string), `render` (`save`, Graphviz or the in-process SVG, and their fallbacks).
+string), `render` (`save`, Graphviz or the in-process SVG, and their fallbacks), `explore` and
+`explorer_data` (`explore(root)`: the step-through page; its script and style in `assets/`).
 """
 
 from minigrad.viz.clusters import module_path
 from minigrad.viz.dot import DEFAULT_MAX_NODES, KIND_TEXT, STYLES, draw_graph, legend
+from minigrad.viz.explore import Explorer, explore
 from minigrad.viz.render import INSTALL_HINT, Graph, has_dot, save, svg_in_process
 from minigrad.viz.text import describe_op, fmt_data, fmt_edge, fmt_number
 from minigrad.viz.walk import edge_gradients, forward_order, kind_of, node_names, walk
 
 __all__ = [
     "draw_graph",
+    "explore",
+    "Explorer",
     "legend",
     "save",
     "node_names",
