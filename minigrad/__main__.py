@@ -1,4 +1,5 @@
-"""`python -m minigrad demo [--out DIR]`: the first thing to run after installing minigrad.
+"""`python -m minigrad demo [--out DIR]` (or the `minigrad demo` command the install adds): the
+first thing to run after installing minigrad.
 
 The demo walks through the tree-age lesson (`minigrad.lessons`): a 2-2-1 network with identity
 activations predicts a tree's age from its width and length. It prints the forward pass, the
@@ -221,9 +222,16 @@ def _say_done(outputs: _Outputs) -> None:
         print(f"  skipped {name}: {why}")
 
 
+def program_name() -> str:
+    """The command as the user typed it, for the usage line: `minigrad` when started by the
+    console script that pyproject.toml's [project.scripts] installs, else `python -m minigrad`
+    (argparse alone would say `__main__.py`)."""
+    return "minigrad" if Path(sys.argv[0]).stem == "minigrad" else "python -m minigrad"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m minigrad",
+        prog=program_name(),
         description="minigrad: reverse-mode autodiff for numbers and numpy arrays.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -7,6 +7,7 @@ listed fails here, so the decision is made when the op is added, not found later
 
 import inspect
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +140,29 @@ def test_public_api_method_computes_what_the_function_computes(name, data):
     assert by_method.dtype == by_function.dtype
     np.testing.assert_array_equal(by_method.data, by_function.data)
     assert by_method.parents[0] is x
+
+
+# ----- the README's "Coming from micrograd" ------------------------------------------------------
+def _mlp_weights(**kwargs):
+    return np.array([p.data for p in mg.nn.MLP(2, [16, 16, 1], **kwargs).parameters()])
+
+
+def test_public_api_micrograd_seed_line_no_longer_seeds_but_manual_seed_does():
+    import random
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Coming from micrograd") :]
+    section = section[: section.index("\n## ")]
+    assert "`random.seed(1337)` no longer seeds the weights" in section
+    assert "`mg.manual_seed(1337)`" in section and "`rng=1337`" in section
+    random.seed(1337)
+    np.random.seed(1337)
+    first = _mlp_weights()
+    random.seed(1337)
+    np.random.seed(1337)
+    assert not np.array_equal(_mlp_weights(), first)  # 304 weights drawn anew: never equal
+    mg.manual_seed(1337)
+    seeded = _mlp_weights()
+    mg.manual_seed(1337)
+    np.testing.assert_array_equal(_mlp_weights(), seeded)
+    np.testing.assert_array_equal(_mlp_weights(rng=1337), seeded)
