@@ -1,0 +1,372 @@
+"""minigrad.onnx.export, checked by running the written file in ONNX Runtime: the outputs equal
+minigrad's (float32 to 1e-5, float64 to 1e-7) on random inputs, at the example's batch size and
+at others when the batch is dynamic, and onnx.checker accepts every file. Skipped, saying why,
+when onnx or onnxruntime is not installed (pip install -e ".[onnx]")."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.engine import apply
+from minigrad.ops.registry import Op
+
+onnx = pytest.importorskip("onnx", reason="needs the onnx package: pip install onnx onnxruntime")
+ort = pytest.importorskip(
+    "onnxruntime", reason="needs ONNX Runtime to run the exported files: pip install onnxruntime"
+)
+import minigrad.onnx as mo  # noqa: E402
+
+F32, F64 = np.float32, np.float64
+TOL = {F32: 1e-5, F64: 1e-7}  # ONNX Runtime's float64 tanh/sigmoid: a few 1e-9 off
+
+
+def session(path):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1  # the machine is shared
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def outputs_of(result):
+    """minigrad's outputs flattened as the exporter does (nested tuples, None left out)."""
+    if isinstance(result, mg.Value):
+        return [result.data]
+    if isinstance(result, (tuple, list)):
+        return [d for item in result for d in outputs_of(item)]
+    return []
+
+
+def as_args(arrays):
+    return [mg.Value(a) if a.dtype.kind == "f" else a for a in arrays]
+
+
+def check_export(model, example, path, feeds, tol=None, **options):
+    """Export `model` on `example`, then compare ONNX Runtime with minigrad on every input
+    tuple in `feeds`. Returns the ModelProto."""
+    proto = mo.export(model, example, path, **options)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    sess = session(path)
+    names = [i.name for i in sess.get_inputs()]
+    if isinstance(model, nn.Module):
+        model.eval()
+    for arrays in feeds:
+        arrays = arrays if isinstance(arrays, tuple) else (arrays,)
+        got = sess.run(None, dict(zip(names, arrays)))
+        want = outputs_of(model(*as_args(arrays)))
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            w = np.asarray(w)
+            assert g.shape == w.shape and g.dtype == w.dtype
+            limit = tol or TOL[w.dtype.type]
+            np.testing.assert_allclose(g, w, rtol=limit, atol=limit)
+    return proto
+
+
+def rand(rng, *shape, dtype=F32):
+    return rng.normal(size=shape).astype(dtype)
+
+
+def mlp(dtype=F32):
+    mg.manual_seed(0)
+    return nn.Sequential(
+        nn.Linear(6, 16, dtype=dtype),
+        nn.ReLU(),
+        nn.Linear(16, 16, dtype=dtype),
+        nn.Tanh(),
+        nn.Linear(16, 3, dtype=dtype),
+        nn.LogSoftmax(axis=-1),
+    )
+
+
+# ----- networks --------------------------------------------------------------------------------
+def test_export_mlp_matches_minigrad_at_other_batch_sizes(tmp_path):
+    rng = np.random.default_rng(0)
+    model, path = mlp(), tmp_path / "mlp.onnx"
+    feeds = [rand(rng, n, 6) for n in (4, 1, 9)]
+    proto = check_export(model, rand(rng, 4, 6), path, feeds)
+    (inp,), (out,) = proto.graph.input, proto.graph.output
+    assert (inp.name, out.name) == ("input", "output")
+    assert [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim] == ["batch", 6]
+    assert [d.dim_param or d.dim_value for d in out.type.tensor_type.shape.dim] == ["batch", 3]
+    weights = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
+    assert sorted(weights) == sorted(model.state_dict())
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(weights[name], array)
+    assert [n.op_type for n in proto.graph.node] == [
+        "Gemm", "Relu", "Gemm", "Tanh", "Gemm", "LogSoftmax"
+    ]  # fmt: skip
+
+
+def test_export_float64_mlp_keeps_float64(tmp_path):
+    rng = np.random.default_rng(1)
+    feeds = [rand(rng, n, 6, dtype=F64) for n in (2, 5)]
+    proto = check_export(mlp(F64), feeds[0], tmp_path / "m.onnx", feeds)
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+
+
+def test_export_fixed_batch_writes_static_shapes(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rand(rng, 3, 6)
+    proto = check_export(mlp(), x, tmp_path / "m.onnx", [x, rand(rng, 3, 6)], dynamic_batch=False)
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_value for d in dims] == [3, 6] and not any(d.dim_param for d in dims)
+    with pytest.raises(Exception, match="(?i)dimension|shape|invalid"):
+        session(tmp_path / "m.onnx").run(None, {"input": rand(rng, 5, 6)})
+
+
+def test_export_batchnorm_eval_layernorm_and_mode_restored(tmp_path):
+    rng = np.random.default_rng(3)
+    model = nn.Sequential(
+        nn.Linear(4, 6, dtype=F32),
+        nn.BatchNorm1d(6, dtype=F32),
+        nn.ReLU(),
+        nn.LayerNorm(6, dtype=F32),
+    )
+    for _ in range(3):  # running statistics away from 0 and 1
+        model(rand(rng, 8, 4) * 3 + 1)
+    assert model.training
+    check_export(model, rand(rng, 5, 4), tmp_path / "bn.onnx", [rand(rng, n, 4) for n in (5, 2)])
+    model.train()
+    mo.export(model, rand(rng, 5, 4), tmp_path / "bn.onnx")
+    assert all(m.training for m in model.modules())  # export ran in eval mode, then restored it
+
+
+class Tokens(nn.Module):
+    """Token and position embeddings, one attention step, a linear read-out."""
+
+    def __init__(self):
+        super().__init__()
+        mg.manual_seed(0)
+        self.emb = nn.Embedding(10, 8, padding_idx=0, dtype=F32)
+        self.pos = nn.Embedding(6, 8, dtype=F32)
+        self.out = nn.Linear(8, 10, dtype=F32)
+
+    def forward(self, tokens):
+        h = self.emb(tokens) + self.pos(np.arange(tokens.shape[1]))
+        weights = (h @ h.transpose(0, 2, 1) / np.sqrt(8.0)).softmax(axis=-1)
+        return self.out(weights @ h)
+
+
+def test_export_embedding_takes_int64_token_input(tmp_path):
+    rng = np.random.default_rng(4)
+    tokens = rng.integers(1, 10, size=(3, 6))
+    tokens[0, 0] = 0  # a padding token in the example (its where() exports as the lookup)
+    feeds = [rng.integers(0, 10, size=(n, 6)) for n in (3, 1, 7)]
+    proto = check_export(Tokens(), tokens, tmp_path / "tok.onnx", feeds)
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    gathers = [n for n in proto.graph.node if n.op_type == "Gather"]
+    assert any(list(n.input) == ["emb.weight", "input"] for n in gathers)
+    feeds = [rng.integers(0, 10, size=(3, 6)) for _ in range(2)]
+    check_export(Tokens(), tokens, tmp_path / "fixed.onnx", feeds, dynamic_batch=False)
+
+
+def test_export_several_inputs_and_nested_outputs_with_names(tmp_path):
+    rng = np.random.default_rng(5)
+    w = mg.Value(rand(rng, 4, 3), label="w")
+
+    def f(x, y):
+        h = x @ w
+        return h.relu(), (h * y, None)
+
+    feeds = [(rand(rng, n, 4), rand(rng, n, 3)) for n in (2, 5)]
+    proto = check_export(
+        f, feeds[0], tmp_path / "f.onnx", feeds, input_names=["x", "y"], output_names=["a", "b"]
+    )
+    assert [i.name for i in proto.graph.input] == ["x", "y"]
+    assert [o.name for o in proto.graph.output] == ["a", "b"]
+    assert [t.name for t in proto.graph.initializer] == ["w"]
+
+
+def test_export_output_that_is_an_input_or_a_parameter(tmp_path):
+    rng = np.random.default_rng(6)
+    w = mg.Value(rand(rng, 3), label="w")
+    feeds = [rand(rng, n, 3) for n in (2, 4)]
+    proto = check_export(lambda x: (x * w, x, w), feeds[0], tmp_path / "f.onnx", feeds)
+    assert [o.name for o in proto.graph.output] == ["output_0", "output_1", "output_2"]
+
+
+# ----- ops ---------------------------------------------------------------------------------------
+W = np.random.default_rng(7).normal(size=(4, 5))
+OPS = {
+    "arithmetic": lambda x: (x * 2.0 + 1.0) / (abs(x) + 1.0) - x**2.0 + (-x) + 3.0 ** (x * 0.1),
+    "elementwise": lambda x: (
+        x.tanh()
+        + x.sigmoid()
+        + x.relu()
+        + x.leaky_relu(0.1)
+        + x.softplus()
+        + x.sin()
+        + x.cos()
+        + (abs(x) + 0.5).sqrt()
+        + (abs(x) + 1.0).log()
+        + x.exp()
+    ),
+    "softplus_far_out": lambda x: (x * 60.0).softplus(),
+    "clip_max_min": lambda x: (
+        x.clip(-0.5, 0.5)
+        + x.clip(lo=0.1)
+        + x.clip(hi=0.2)
+        + mg.maximum(x, 0.2)
+        + mg.minimum(x, x * 0.5)
+    ),
+    "where": lambda x: mg.where(np.array([True, False, True, False]), x, x * 3.0),
+    "reductions": lambda x: (
+        x.sum(axis=1, keepdims=True)
+        + x.mean(axis=-1, keepdims=True)
+        + x.max(axis=1, keepdims=True)
+        + x.min(axis=(1,), keepdims=True)
+        + x.var(axis=1, keepdims=True)
+        + x.var(axis=1, ddof=1, keepdims=True)
+        + x.logsumexp(axis=1, keepdims=True)
+        + x.logsumexp(axis=1).unsqueeze(1)
+    ),
+    "reductions_over_the_batch": lambda x: (
+        x.sum()
+        + x.mean()
+        + x.var()
+        + x.var(axis=0, ddof=1).sum()
+        + x.max()
+        + x.logsumexp()
+        + x.min(axis=0)
+    ),
+    "softmax": lambda x: x.softmax(-1) + x.log_softmax(axis=1) + x.softmax(0),
+    "reshape_transpose_concat": lambda x: mg.concat(
+        [x.reshape(x.shape[0], 2, 2).transpose(0, 2, 1).reshape(-1, 4), x], axis=1
+    ),
+    "squeeze_unsqueeze": lambda x: (
+        x.unsqueeze(1).unsqueeze(-1).squeeze(1).squeeze(-1)
+        + x.unsqueeze(0).unsqueeze(2).squeeze()[None].squeeze(0)
+    ),
+    "stack": lambda x: (
+        mg.stack([x, x * 2.0], axis=1).reshape(x.shape[0], -1)
+        + mg.stack([x, x], axis=-1).sum(axis=-1).mean()
+    ),
+    "broadcast_to": lambda x: x.unsqueeze(1).broadcast_to((x.shape[0], 3, 4)) * 2.0,
+    "index_ints_slices": lambda x: (
+        x[:, 1]
+        + x[:, -1]
+        + x[..., 2]
+        + x[:, ::-1][:, 0]
+        + x[:, 1:3].sum(axis=1)
+        + x[:, ::-2].sum(axis=1)
+        + x[:, -2::-1].sum(axis=1)
+        + x[:, 3:0:-1].sum(axis=1)
+    ),
+    "index_none_arrays_masks": lambda x: (
+        x[:, None, 1:][:, 0] * x[:, [0, 2, 3]] + x[:, np.array([True, False, True, True])]
+    ),
+    "matmul_mixed_dtypes": lambda x: x @ mg.Value(W) + (x @ W.astype(x.dtype)),
+    "linear_on_a_sequence": lambda x: mg.ops.linear(
+        x.reshape(x.shape[0], 2, 2),
+        mg.Value(W[:3, :2].astype(x.dtype)),
+        mg.Value(W[0, :3].astype(x.dtype)),
+    ),
+    "sizes_from_the_batch": lambda x: (
+        (x.reshape(x.shape[0] * 2, 2) * 1.5).reshape(-1, 4)
+        - (x.sum(axis=0) / x.shape[0]).sum()
+        + mg.Value(np.zeros((x.shape[0], 1), x.dtype))
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_export_op_family_matches_minigrad(tmp_path, name, dtype):
+    rng = np.random.default_rng(8)
+    sizes = (3, 2, 6) if "batch" in name or "squeeze" in name else (3, 1, 6)  # var(ddof=1)
+    feeds = [rand(rng, n, 4, dtype=dtype) for n in sizes]
+    check_export(OPS[name], feeds[0], tmp_path / "f.onnx", feeds)
+    fixed = [rand(rng, 3, 4, dtype=dtype) for _ in range(2)]
+    check_export(OPS[name], fixed[0], tmp_path / "g.onnx", fixed, dynamic_batch=False)
+
+
+def test_export_flatten_reshape_leaves_the_batch_open(tmp_path):
+    rng = np.random.default_rng(9)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2, dtype=F32))
+    proto = check_export(model, rand(rng, 2, 3, 4), tmp_path / "f.onnx", [rand(rng, 5, 3, 4)])
+    (reshape,) = [n for n in proto.graph.node if n.op_type == "Reshape"]
+    shape = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}[
+        reshape.input[1]
+    ]
+    assert shape.tolist() in ([0, -1], [-1, 12], [0, 12])  # never the example's 2
+
+
+@pytest.mark.parametrize("opset", [13, 18, 21])
+def test_export_opsets(tmp_path, opset):
+    rng = np.random.default_rng(10)
+    f = OPS["reductions"]
+    proto = check_export(f, rand(rng, 3, 4), tmp_path / "f.onnx", [rand(rng, 2, 4)], opset=opset)
+    assert [o.version for o in proto.opset_import] == [opset]
+    assert mo.export(f, rand(rng, 3, 4), tmp_path / "d.onnx").opset_import[0].version == 17
+
+
+# ----- what cannot be exported -----------------------------------------------------------------
+class Cube(Op):
+    """x**3 as a user's own op.  Gradient: 3 x**2 g."""
+
+    name = "cube"
+    forward = staticmethod(lambda x: x**3)
+    grads = (lambda g, out, x: 3.0 * x * x * g,)
+
+
+def test_export_user_op_error_names_op_label_and_supported_ops_and_writes_nothing(tmp_path):
+    def f(x):
+        h = apply(Cube, x * 2.0)
+        h.label = "cubed"
+        return h
+
+    path = tmp_path / "f.onnx"
+    with pytest.raises(mo.ExportError) as info:
+        mo.export(f, np.ones((2, 3)), path)
+    text = str(info.value)
+    assert "'cube'" in text and "'cubed'" in text and "Ops that export: abs, add" in text
+    assert os.listdir(tmp_path) == []
+    path.write_bytes(b"old")
+    with pytest.raises(mo.ExportError):
+        mo.export(f, np.ones((2, 3)), path)
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["f.onnx"]
+
+
+def test_export_loss_is_refused_with_a_hint(tmp_path):
+    model = mlp(F64)
+    with pytest.raises(mo.ExportError, match="it is a loss: export the model"):
+        mo.export(lambda x: mg.losses.cross_entropy(model(x), np.array([0, 1])), np.ones((2, 6)),
+                  tmp_path / "f.onnx", dynamic_batch=False)  # fmt: skip
+
+
+def test_export_refuses_what_would_freeze_the_example(tmp_path):
+    path = tmp_path / "f.onnx"
+    with pytest.raises(mo.ExportError, match="does not depend on input 'input'|do not depend"):
+        mo.export(lambda x: mg.Value(x.data) * 2.0, np.ones((2, 3)), path)
+    with pytest.raises(mo.ExportError, match="changes with the input's values"):
+        mo.export(lambda x: x * np.sign(x.data), np.arange(6.0).reshape(3, 2) - 2, path,
+                  dynamic_batch=False)  # fmt: skip
+    with pytest.raises(mo.ExportError, match="changes with the batch size.*dynamic_batch=False"):
+        mo.export(lambda x: x[: x.shape[0] - 1], np.ones((4, 3)), path)
+    with pytest.raises(mo.ExportError, match="integer input 'input' is not used as the indices"):
+        mo.export(lambda t: mg.Value(np.ones(3)) * float(t.sum()), np.array([1, 2]), path)
+    assert os.listdir(tmp_path) == []
+    most = lambda x: x[: x.shape[0] - 1]  # noqa: E731
+    x = np.ones((4, 3))
+    check_export(most, x, path, [x * 2.0], dynamic_batch=False)
+
+
+def test_export_argument_errors(tmp_path):
+    model, x = mlp(), np.ones((2, 6), F32)
+    with pytest.raises(ValueError, match="opset 12 is not supported; give one from 13"):
+        mo.export(model, x, tmp_path / "m.onnx", opset=12)
+    with pytest.raises(ValueError, match="folder of .* does not exist"):
+        mo.export(model, x, tmp_path / "nowhere" / "m.onnx")
+    with pytest.raises(ValueError, match="2 input_names given for 1 inputs"):
+        mo.export(model, x, tmp_path / "m.onnx", input_names=["a", "b"])
+    with pytest.raises(TypeError, match="input 0 must hold floats or integers, got dtype <U1"):
+        mo.export(model, np.array(["a"]), tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match="disagree on the batch size"):
+        mo.export(lambda a, b: a + b, (np.ones((2, 3)), np.ones((3, 3))), tmp_path / "m.onnx")
+    with pytest.raises(TypeError, match="model must be a Module or a callable"):
+        mo.export(3, x, tmp_path / "m.onnx")
+    assert os.listdir(tmp_path) == []
