@@ -156,3 +156,113 @@ def test_embedding_with_repeated_indices_and_padding_matches_pytorch(padding_idx
 @pytest.mark.parametrize("start, end", [(1, -1), (0, -1), (1, 2), (-2, -1), (2, 2)])
 def test_flatten_matches_pytorch(start, end):
     run_both(nn.Flatten(start, end), torch.nn.Flatten(start, end), normal(2, 3, 4, 5))
+
+
+# ----- convolution and pooling -------------------------------------------------------------------
+CONV_CASES = [
+    ("Conv1d", (2, 3, 9), (3, 4, 3), {}),
+    ("Conv1d", (2, 4, 10), (4, 6, 3), dict(stride=2, padding=2, dilation=2, groups=2)),
+    ("Conv1d", (2, 3, 8), (3, 2, 4), dict(padding="same", bias=False)),
+    ("Conv1d", (3, 9), (3, 2, 3), dict(padding=1)),  # unbatched (C, L)
+    ("Conv2d", (2, 1, 8, 8), (1, 16, 3), dict(padding=1)),
+    ("Conv2d", (2, 4, 7, 6), (4, 6, (3, 2)), dict(stride=(2, 1), padding=(1, 0), groups=2)),
+    ("Conv2d", (1, 3, 7, 7), (3, 3, 3), dict(padding="same", dilation=2, groups=3)),
+    ("Conv2d", (2, 2, 5, 6), (2, 3, 2), dict(padding="valid", bias=False)),
+    ("Conv2d", (2, 6, 5), (2, 3, 3), dict(stride=2)),  # unbatched (C, H, W)
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # PyTorch's note
+@pytest.mark.parametrize("make, shape, sizes, options", CONV_CASES)
+def test_conv_matches_pytorch(make, shape, sizes, options):
+    torch_layer = getattr(torch.nn, make)(*sizes, **options).double()
+    layer = load_torch(getattr(nn, make)(*sizes, **options), torch_layer)
+    assert repr(layer) == repr(torch_layer)
+    run_both(layer, torch_layer, normal(*shape))
+
+
+@pytest.mark.parametrize("make", ["Conv1d", "Conv2d"])
+def test_conv_default_init_has_pytorchs_bounds(make):
+    layer = getattr(nn, make)(6, 8, 3, groups=2, rng=0)
+    fan_in = 3 * 3 ** (2 if make == "Conv2d" else 1)
+    bound = 1 / np.sqrt(fan_in)  # kaiming_uniform(a=sqrt(5)) gives exactly this
+    assert np.abs(layer.weight.data).max() <= bound < 1.1 * np.abs(layer.weight.data).max()
+    assert np.abs(layer.bias.data).max() <= bound  # only 8 draws: their maximum may be low
+    # the spread matches PyTorch's (a uniform distribution on [-bound, bound])
+    big = getattr(nn, make)(64, 64, 3, rng=1).weight.data
+    torch_big = getattr(torch.nn, make)(64, 64, 3).weight.detach().numpy()
+    assert big.std() == pytest.approx(torch_big.std(), rel=0.03)
+
+
+POOL_CASES = [
+    ("MaxPool1d", (2, 3, 9), (3,), {}),
+    ("MaxPool1d", (2, 3, 10), (4,), dict(stride=2, padding=2)),
+    ("MaxPool2d", (2, 3, 8, 8), (2,), {}),
+    ("MaxPool2d", (2, 2, 7, 6), ((3, 2),), dict(stride=(2, 1), padding=(1, 1))),
+    ("MaxPool2d", (3, 5, 5), (3,), dict(stride=1, padding=1)),  # unbatched
+    ("AvgPool1d", (2, 3, 9), (3,), dict(stride=2, padding=1)),
+    ("AvgPool2d", (2, 3, 8, 8), (2,), {}),
+    ("AvgPool2d", (2, 2, 7, 6), ((3, 2),), dict(stride=(2, 1), padding=(1, 0))),
+]
+
+
+@pytest.mark.parametrize("make, shape, sizes, options", POOL_CASES)
+def test_pool_matches_pytorch(make, shape, sizes, options):
+    torch_layer = getattr(torch.nn, make)(*sizes, **options)
+    layer = getattr(nn, make)(*sizes, **options)
+    # the same, less the max-pool options minigrad does not have (dilation, ceil_mode)
+    assert repr(layer) == repr(torch_layer).replace(", dilation=1, ceil_mode=False", "")
+    run_both(layer, torch_layer, normal(*shape))
+
+
+def test_dropout_layers_in_eval_match_pytorch():
+    pairs = [(nn.Dropout(0.3), torch.nn.Dropout(0.3)), (nn.Dropout2d(0.3), torch.nn.Dropout2d(0.3))]
+    for ours, theirs in pairs:
+        run_both(ours.eval(), theirs.eval(), normal(2, 3, 4, 4))
+
+
+def test_small_cnn_loaded_from_pytorch_matches_it_end_to_end():
+    def torch_net():
+        return torch.nn.Sequential(
+            torch.nn.Conv2d(1, 4, 3, padding=1),
+            torch.nn.BatchNorm2d(4),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(4, 6, 3, padding=1),
+            torch.nn.ReLU(),
+            torch.nn.AvgPool2d(2),
+            torch.nn.Flatten(),
+            torch.nn.Linear(24, 5),
+            torch.nn.LayerNorm(5),
+        ).double()
+
+    ours = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, padding=1),
+        nn.ReLU(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(24, 5),
+        nn.LayerNorm(5),
+    )
+    theirs = torch_net()
+    randomize(theirs[1])
+    load_torch(ours, theirs)
+    for step in range(2):
+        ours.zero_grad()
+        theirs.zero_grad()
+        run_both(ours, theirs, normal(3, 1, 8, 8, seed=step), seed=step)
+    same_state(ours, theirs)
+    ours.eval()
+    theirs.eval()
+    ours.zero_grad()
+    theirs.zero_grad()
+    run_both(ours, theirs, normal(3, 1, 8, 8, seed=5))
+    # and back: minigrad's state_dict loads into PyTorch's model
+    fresh = torch_net()
+    fresh.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_allclose(fresh.state_dict()[k].numpy(), v.numpy(), **TOL, err_msg=k)

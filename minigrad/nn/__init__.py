@@ -7,6 +7,7 @@ Single-number granularity (micrograd-compatible, every weight its own Value): `N
 
 from minigrad.nn import init, utils
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
+from minigrad.nn.conv import Conv1d, Conv2d
 from minigrad.nn.embedding import Embedding
 from minigrad.nn.layers import (
     Dropout,
@@ -25,6 +26,7 @@ from minigrad.nn.layers import (
 from minigrad.nn.module import Module
 from minigrad.nn.neurons import MLP, Layer, Neuron
 from minigrad.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from minigrad.nn.pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 
 __all__ = [
     "Module",
@@ -46,6 +48,12 @@ __all__ = [
     "Flatten",
     "Dropout",
     "Dropout2d",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
     "LayerNorm",

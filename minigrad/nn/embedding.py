@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
+from minigrad.nn.args import float_dtype, positive_int
 from minigrad.nn.module import Module
-from minigrad.nn.norm import _float_dtype, _positive_int
 from minigrad.random import RandomLike, get_generator
 from minigrad.value import Value
 
@@ -41,9 +41,9 @@ class Embedding(Module):
         rng: RandomLike = None,
     ) -> None:
         super().__init__()
-        self.num_embeddings = _positive_int("Embedding", "num_embeddings", num_embeddings)
-        self.embedding_dim = _positive_int("Embedding", "embedding_dim", embedding_dim)
-        dtype = _float_dtype("Embedding", dtype)
+        self.num_embeddings = positive_int("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = positive_int("Embedding", "embedding_dim", embedding_dim)
+        dtype = float_dtype("Embedding", dtype)
         if padding_idx is not None:
             n = self.num_embeddings
             if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):

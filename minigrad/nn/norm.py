@@ -17,31 +17,9 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
+from minigrad.nn.args import as_input, float_dtype, positive_int
 from minigrad.nn.module import Module
 from minigrad.value import Value
-
-
-def _positive_int(layer: str, what: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{layer}: {what} must be a positive integer, got {n!r}")
-    return int(n)
-
-
-def _float_dtype(layer: str, dtype: Any) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{layer}: dtype must be a float type, got {dtype}")
-    return dtype
-
-
-def _as_input(x: Any, dtype: np.dtype | None) -> Any:
-    """A Value as it is; anything else a constant array (in the layer's dtype, if it has one)."""
-    if isinstance(x, Value):
-        return x
-    x = np.asarray(x)
-    if dtype is not None and x.dtype != dtype:
-        x = x.astype(dtype)
-    return x
 
 
 def _data(x: Any) -> np.ndarray:
@@ -75,12 +53,12 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        self.num_features = _positive_int(name, "num_features", num_features)
+        self.num_features = positive_int(name, "num_features", num_features)
         if not eps > 0:
             raise ValueError(f"{name}: eps must be positive, got {eps!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
-        dtype = _float_dtype(name, dtype)
+        dtype = float_dtype(name, dtype)
         self.eps, self.momentum = float(eps), None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         c = self.num_features
@@ -108,7 +86,7 @@ class _BatchNorm(Module):
             )
 
     def forward(self, x: Any) -> Value:
-        x = _as_input(x, self._dtype())
+        x = as_input(x, self._dtype())
         self._check(x)
         axes = (0, *range(2, x.ndim))
         shape = (1, self.num_features) + (1,) * (x.ndim - 2)
@@ -207,12 +185,12 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (normalized_shape,)
-        shape = tuple(_positive_int("LayerNorm", "normalized_shape", n) for n in normalized_shape)
+        shape = tuple(positive_int("LayerNorm", "normalized_shape", n) for n in normalized_shape)
         if not shape:
             raise ValueError("LayerNorm: normalized_shape must name at least one axis, got ()")
         if not eps > 0:
             raise ValueError(f"LayerNorm: eps must be positive, got {eps!r}")
-        dtype = _float_dtype("LayerNorm", dtype)
+        dtype = float_dtype("LayerNorm", dtype)
         self.normalized_shape, self.eps = shape, float(eps)
         self.elementwise_affine = bool(elementwise_affine)
         affine = self.elementwise_affine
@@ -221,7 +199,7 @@ class LayerNorm(Module):
         self.bias = Value(np.zeros(shape, dtype=dtype), label="bias") if with_bias else None
 
     def forward(self, x: Any) -> Value:
-        x = _as_input(x, None if self.weight is None else self.weight.dtype)
+        x = as_input(x, None if self.weight is None else self.weight.dtype)
         k = len(self.normalized_shape)
         if x.shape[x.ndim - k :] != self.normalized_shape or x.ndim < k:
             raise ValueError(
