@@ -165,6 +165,12 @@ class BackwardTrace:
     def __repr__(self) -> str:
         return f"<BackwardTrace: {len(self.steps)} steps, {len(self.leaf_grads)} leaves>"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the table as HTML."""
+        from minigrad.viz.display import trace_html
+
+        return trace_html(self)
+
 
 def _fmt(x: Any) -> str:
     """A number to 6 significant digits (the lesson's 1.5625 and 8.71875 read exactly); an

@@ -202,6 +202,12 @@ class Value:
             text += f", label={self.label!r}"
         return text + ")"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: data (a preview for arrays), grad and op (minigrad.viz.display)."""
+        from minigrad.viz.display import value_html
+
+        return value_html(self)
+
     # ----- numpy and Python protocols ---------------------------------------------------
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         arr = np.asarray(self.data, dtype=dtype)

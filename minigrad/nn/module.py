@@ -362,3 +362,9 @@ class Module:
         if not lines and not children:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines + children) + "\n)"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the module tree with parameter shapes and counts."""
+        from minigrad.viz.display import module_html
+
+        return module_html(self)
