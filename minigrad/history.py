@@ -59,3 +59,9 @@ class History:
 
     def __repr__(self) -> str:
         return f"History({self.summary()})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the summary, and the loss curve when matplotlib is installed."""
+        from minigrad.viz.display import history_html
+
+        return history_html(self)

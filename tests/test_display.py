@@ -93,8 +93,8 @@ def test_module_shows_a_tree_with_shapes_and_counts():
 def test_history_shows_its_loss_curve_as_a_png():
     pytest.importorskip("matplotlib", reason="the plot extra (matplotlib) is not installed")
     history = History(train_loss=[1.0, 0.5, 0.25], epochs=3, stop_reason="max_epochs")
-    html = display.history_html(history)
-    assert "History: 3 epochs" in html
+    html = history._repr_html_()
+    assert html == display.history_html(history) and "History: 3 epochs" in html
     png = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
     assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"
 
