@@ -4,7 +4,8 @@ first thing to run after installing minigrad.
 The demo walks through the tree-age lesson (`minigrad.lessons`): a 2-2-1 network with identity
 activations predicts a tree's age from its width and length. It prints the forward pass, the
 loss, the chain rule step by step (`trace_backward`) and one SGD update, then trains on a small
-table of trees. Into DIR it writes the computation graph (graph.svg), the chain-rule table
+table of trees. Into DIR it writes the computation graph (graph.svg), the explorer that steps
+through the forward and backward pass in a browser (explorer.html), the chain-rule table
 (trace.txt), the loss curve (loss.png) and index.md listing what it wrote. Without the Graphviz
 program or matplotlib it writes what it can and says what it skipped and why.
 """
@@ -53,6 +54,7 @@ def lesson_pass() -> tuple[Any, Value, Value, Value, Value]:
 
 
 GRAPH_TITLE = "Tree age: one forward and backward pass (edge labels: gradients)"
+EXPLORER_TITLE = "Tree age: step through the forward pass, then the backward pass"
 
 
 @dataclass
@@ -76,9 +78,11 @@ def demo(out: str | Path = "demo_out") -> dict[str, Any]:
     graph = viz.draw_graph(
         loss, edge_grads=True, order=True, modules=model, trace=report, title=GRAPH_TITLE
     )
+    explorer = viz.explore(loss, modules=model, title=EXPLORER_TITLE)
     _show_update(model, prediction)
     _section("5. Pictures")
     _save_graph(graph, outputs)
+    _save_explorer(explorer, outputs)
     _train_on_trees(outputs)
     _write_index(outputs)
     _say_done(outputs)
@@ -168,6 +172,16 @@ def _save_graph(graph: Any, outputs: _Outputs) -> None:
     print(f"wrote {path} (no graph.svg: {reason})")
 
 
+def _save_explorer(explorer: Any, outputs: _Outputs) -> None:
+    """explorer.html, and how to open it."""
+    path = explorer.save(outputs.folder / "explorer.html")
+    what = "step through the forward and backward pass in a browser (offline, one file)"
+    if explorer.renderer not in ("dot", "in-process"):
+        what += f"; no picture of the graph in it: {explorer.renderer}"
+    outputs.written.append((path.name, what))
+    print(f"wrote {path}: open it in a browser ({path.resolve().as_uri()}), use the arrow keys")
+
+
 def _train_on_trees(outputs: _Outputs) -> None:
     """Section 6: full-batch training on the table of trees, and its loss curve (loss.png)."""
     _section("6. Training on a table of trees until the loss stops improving")
@@ -239,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         "demo",
         help="walk through the tree-age lesson and write pictures",
         description="Forward pass, loss, the chain rule step by step and one SGD update on the "
-        "tree-age network; then training. Writes graph.svg, trace.txt, loss.png "
-        "and index.md into DIR.",
+        "tree-age network; then training. Writes graph.svg, explorer.html, trace.txt, "
+        "loss.png and index.md into DIR.",
     )
     run.add_argument(
         "--out",

@@ -1,6 +1,8 @@
 """`python -m minigrad demo`: end to end, and on a machine without Graphviz or matplotlib."""
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -8,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from minigrad.__main__ import main
+from minigrad.__main__ import lesson_pass, main
+from minigrad.trace import _fmt, trace_backward
 
 ROOT = Path(__file__).resolve().parent.parent
 HAS_DOT = shutil.which("dot") is not None
@@ -51,6 +54,15 @@ def test_demo_end_to_end_in_a_subprocess(tmp_path):
     assert "  w1 = 12.5" in trace and "  w5 = 8.71875" in trace
     index = (out / "index.md").read_text()
     assert "`trace.txt`" in index
+    explorer = (out / "explorer.html").read_text(encoding="utf-8")
+    assert "`explorer.html`: step through the forward and backward pass" in index
+    assert f"wrote {out / 'explorer.html'}: open it in a browser ({out.resolve().as_uri()}" in text
+    steps = json.loads(re.search(r'id="mg-data">(.*?)</script>', explorer, re.S).group(1))
+    report = trace_backward(lesson_pass()[-1], accumulate=False)
+    assert [s["upstream"]["full"] for s in steps["backward"]] == [
+        _fmt(s.upstream) for s in report.steps
+    ]
+    assert ("<svg" in explorer) == HAS_DOT
     if HAS_DOT:
         svg = (out / "graph.svg").read_text()
         assert "<svg" in svg and "w1" in svg and "prediction" in svg
@@ -73,7 +85,13 @@ def test_demo_without_graphviz_or_matplotlib_writes_what_it_can(tmp_path, monkey
     text = capsys.readouterr().out
     for line in LESSON_LINES:
         assert line in text  # the lesson itself needs neither
-    assert sorted(p.name for p in out.iterdir()) == ["graph.dot", "index.md", "trace.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "explorer.html",
+        "graph.dot",
+        "index.md",
+        "trace.txt",
+    ]
+    assert "<svg" not in (out / "explorer.html").read_text(encoding="utf-8")  # steps only
     assert (out / "graph.dot").read_text().startswith("digraph minigrad {")
     index = (out / "index.md").read_text()
     assert "## Skipped" in index
