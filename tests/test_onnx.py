@@ -135,6 +135,77 @@ def test_export_batchnorm_eval_layernorm_and_mode_restored(tmp_path):
     assert all(m.training for m in model.modules())  # export ran in eval mode, then restored it
 
 
+def digits_cnn():
+    """The digits CNN's layers: conv 16 + BN + pool, conv 32 + pool, linear 64, linear 10."""
+    mg.manual_seed(2)
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1, dtype=F32),
+        nn.BatchNorm2d(16, dtype=F32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1, dtype=F32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(128, 64, dtype=F32),
+        nn.ReLU(),
+        nn.Linear(64, 10, dtype=F32),
+    )
+
+
+def test_export_digits_cnn(tmp_path):
+    rng = np.random.default_rng(11)
+    model = digits_cnn()
+    for _ in range(2):
+        model(rand(rng, 16, 1, 8, 8) + 0.5)  # running statistics of its own
+    feeds = [rand(rng, n, 1, 8, 8) for n in (4, 1, 13)]
+    proto = check_export(model, feeds[0], tmp_path / "cnn.onnx", feeds)
+    types = [n.op_type for n in proto.graph.node]
+    assert types.count("Conv") == 2 and types.count("MaxPool") == 2 and types.count("Gemm") == 2
+    assert "BatchNormalization" not in types  # BatchNorm in eval mode: its elementwise ops
+
+
+CONV_OPS = {
+    "conv2d_groups_dilation": lambda x, w, b: mg.ops.conv2d(
+        x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2
+    ),
+    "conv2d_same": lambda x, w, b: mg.ops.conv2d(x, w, None, padding="same", groups=2),
+    "pools": lambda x, w, b: (
+        mg.ops.max_pool2d(x, 2)
+        + mg.ops.avg_pool2d(x, 2)
+        + mg.ops.max_pool2d(x, 3, stride=2, padding=1)[..., :3, :4]
+        + mg.ops.avg_pool2d(x, 3, stride=2, padding=1)[..., :3, :4]
+    ),
+    "pad_flatten": lambda x, w, b: (
+        mg.ops.flatten(mg.ops.pad(x, ((0, 0), (0, 0), (1, 2), (0, 3)), constant_values=0.5), 1)
+        + mg.ops.flatten(x, 2, 3).sum()
+    ),
+    "einsum": lambda x, w, b: mg.ops.einsum("nchw,nchw->nc", x, x) + mg.ops.einsum("nchw->nc", x),
+    "conv_transpose2d": lambda x, w, b: mg.ops.conv_transpose2d(
+        x, w.reshape(4, 3, 3, 3), None, stride=2, padding=1, output_padding=1
+    ),
+    "conv1d_pools1d": lambda x, w, b: conv1d_pools1d(x.reshape(x.shape[0], 4, -1), w, b),
+}
+
+
+def conv1d_pools1d(x, w, b):
+    w1 = w.reshape(6, 6, 3)[:, :4]
+    h = mg.ops.conv1d(x, w1)
+    strided = mg.ops.conv1d(x, w1, b, padding=1, stride=2, dilation=2)[..., :27]
+    return strided + mg.ops.max_pool1d(h, 2) + mg.ops.avg_pool1d(h, 2, padding=1)[..., :27]
+
+
+@pytest.mark.parametrize("name", sorted(CONV_OPS))
+def test_export_conv_pool_pad_einsum(tmp_path, name):
+    """float32 only: ONNX Runtime's CPU Conv, ConvTranspose and AveragePool have no float64
+    kernels (the files are valid ONNX all the same)."""
+    rng = np.random.default_rng(12)
+    w, b = mg.Value(rand(rng, 6, 2, 3, 3)), mg.Value(rand(rng, 6))
+    f = lambda x: CONV_OPS[name](x, w, b)  # noqa: E731
+    feeds = [rand(rng, n, 4, 7, 8) for n in (2, 1, 5)]
+    check_export(f, feeds[0], tmp_path / "f.onnx", feeds)
+
+
 class Tokens(nn.Module):
     """Token and position embeddings, one attention step, a linear read-out."""
 

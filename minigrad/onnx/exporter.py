@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.onnx import ops_math, ops_shape  # noqa: F401  (they fill CONVERTERS)
+from minigrad.onnx import ops_conv, ops_math, ops_shape  # noqa: F401  (they fill CONVERTERS)
 from minigrad.onnx.builder import CONVERTERS, Builder, Emit
 from minigrad.onnx.checks import (
     ExportError,
@@ -34,6 +34,7 @@ from minigrad.onnx.trace import (
     rotate,
     run,
 )
+from minigrad.ops.conv import Conv1dWeight, Conv2dWeight
 from minigrad.ops.loss import SoftmaxCrossEntropy
 from minigrad.ops.shape import ScatterAdd
 
@@ -41,6 +42,8 @@ from minigrad.ops.shape import ScatterAdd
 HINTS = {
     SoftmaxCrossEntropy: "it is a loss: export the model that computes the logits, not its loss",
     ScatterAdd: "it appears in gradient graphs (indexing's backward), not in a model's forward",
+    Conv1dWeight: "it is conv1d's weight gradient, not part of a model's forward",
+    Conv2dWeight: "it is conv2d's weight gradient, not part of a model's forward",
 }
 
 

@@ -27,15 +27,21 @@ from minigrad.ops.shape import (
 
 @converts(Reshape, dynamic=("shape",))
 def reshape(c: Emit) -> None:
-    target, source = list(c.param_dims("shape")), c.in_dims()
+    reshape_to(c, list(c.param_dims("shape")))
+
+
+def reshape_to(c: Emit, target: list) -> None:
+    """Reshape to `target` (ints, -1 and Batch(k)); sizes that follow the batch are written as
+    0 (copy the input's size) or -1 where that is exact, else computed at run time."""
+    if 0 in target:
+        raise c.refuse("a reshape to a shape with a zero size is not supported")
+    source = c.in_dims()
     for i, d in enumerate(target):  # a batch size kept in place: ONNX's 0 copies it
         if isinstance(d, Batch) and i < len(source) and source[i] == d:
             target[i] = 0
     loose = [i for i, d in enumerate(target) if isinstance(d, Batch)]
     if len(loose) == 1 and -1 not in target:
         target[loose[0]] = -1  # the only size left open: ONNX infers it
-    if 0 in [d for d in c.params["shape"]]:
-        raise c.refuse("a reshape to a shape with a zero size is not supported")
     c.b.add("Reshape", [c.ins[0], c.b.shape_tensor(tuple(target))], c.out)
 
 

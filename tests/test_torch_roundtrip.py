@@ -1,0 +1,131 @@
+"""Moving a model between minigrad and PyTorch through state_dict: a minigrad model's state_dict
+({k: torch.from_numpy(np.asarray(v))}) loads with strict=True into the PyTorch model of the same
+layout and gives the same outputs (float64, to 1e-10); a PyTorch model's state_dict loads back
+into the minigrad model, again with the same outputs. Skipped, saying why, without PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+torch = pytest.importorskip("torch", reason="PyTorch is needed for the state_dict round trips")
+tnn = torch.nn
+
+TOL = dict(rtol=1e-10, atol=1e-10)
+
+
+def to_torch(state):
+    return {k: torch.from_numpy(np.array(v)) for k, v in state.items()}
+
+
+def to_minigrad(state):
+    return {k: v.detach().numpy() for k, v in state.items()}
+
+
+def outputs(result):
+    """Every array in a (possibly nested) result, minigrad's or PyTorch's, None left out."""
+    if result is None:
+        return []
+    if isinstance(result, (tuple, list)):
+        return [a for item in result for a in outputs(item)]
+    data = result.data if isinstance(result, mg.Value) else result.detach()
+    return [np.asarray(data)]
+
+
+def same_outputs(ours, theirs, *inputs):
+    got = outputs(ours(*[mg.Value(x) if x.dtype.kind == "f" else x for x in inputs]))
+    with torch.no_grad():
+        want = outputs(theirs(*[torch.from_numpy(x) for x in inputs]))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, **TOL)
+
+
+def round_trip(ours, theirs, make_other, *inputs):
+    """minigrad -> PyTorch (strict), same outputs; then a fresh PyTorch model -> minigrad."""
+    result = theirs.load_state_dict(to_torch(ours.state_dict()), strict=True)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    for mode in ("train", "eval"):
+        getattr(ours, mode)(), getattr(theirs, mode)()
+        same_outputs(ours, theirs, *inputs)
+    other = make_other()
+    other.train()
+    with torch.no_grad():
+        other(*[torch.from_numpy(x) for x in inputs])  # BatchNorm statistics of its own
+    other.eval()
+    ours.load_state_dict(to_minigrad(other.state_dict()), strict=True)
+    ours.eval()
+    same_outputs(ours, other, *inputs)
+    assert list(ours.state_dict()) == list(other.state_dict())
+
+
+def test_mlp_round_trip():
+    mg.manual_seed(0)
+    ours = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3))
+
+    def make():
+        return tnn.Sequential(
+            tnn.Linear(5, 16), tnn.ReLU(), tnn.Linear(16, 8), tnn.Tanh(), tnn.Linear(8, 3)
+        ).double()
+
+    x = np.random.default_rng(0).normal(size=(7, 5))
+    round_trip(ours, make(), make, x)
+
+
+def cnn_pair():
+    """The digits CNN's layout: conv 16 + BN + pool, conv 32 + pool, linear 64, linear 10."""
+    mg.manual_seed(1)
+    ours = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(128, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
+
+    def make():
+        return tnn.Sequential(
+            tnn.Conv2d(1, 16, 3, padding=1),
+            tnn.BatchNorm2d(16),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Conv2d(16, 32, 3, padding=1),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Flatten(),
+            tnn.Linear(128, 64),
+            tnn.ReLU(),
+            tnn.Linear(64, 10),
+        ).double()
+
+    return ours, make
+
+
+def test_cnn_round_trip_with_batchnorm_statistics():
+    ours, make = cnn_pair()
+    rng = np.random.default_rng(2)
+    ours.train()
+    for _ in range(3):  # running statistics and num_batches_tracked away from their start
+        ours(rng.normal(size=(6, 1, 8, 8)) * 2.0 + 1.0)
+    assert int(ours.state_dict()["1.num_batches_tracked"]) == 3
+    round_trip(ours, make(), make, rng.normal(size=(5, 1, 8, 8)))
+
+
+def test_cnn_state_dict_keys_shapes_and_dtypes_are_pytorchs():
+    ours, make = cnn_pair()
+    theirs = make().state_dict()
+    mine = ours.state_dict()
+    assert list(mine) == list(theirs)
+    for k, v in theirs.items():
+        assert mine[k].shape == tuple(v.shape), k
+        assert torch.from_numpy(np.array(mine[k])).dtype == v.dtype, k
