@@ -1,8 +1,9 @@
-"""`to_data`: how user input (numbers, lists, numpy arrays) becomes the data of a `Value`.
+"""`to_data`: how user input (numbers, lists, numpy arrays) becomes the data of a `Value`; and
+`data_text`, how that data is shown in a repr.
 
 A Python float for a single number, a float numpy array otherwise; float32 and float16 are
 kept, every other real type becomes float64, and anything else is an error naming what was given.
-`minigrad.value` re-exports it (`from minigrad.value import Value, to_data`).
+`minigrad.value` re-exports to_data (`from minigrad.value import Value, to_data`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["to_data"]
+__all__ = ["data_text", "to_data"]
 
 
 def to_data(x: Any, what: str = "Value") -> float | np.ndarray:
@@ -62,3 +63,14 @@ def to_data(x: Any, what: str = "Value") -> float | np.ndarray:
 def _short(x: Any, limit: int = 60) -> str:
     text = repr(x)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def data_text(x: Any) -> str:
+    """A compact text for a float or an array (a Value's data or grad), used by repr."""
+    if x is None:
+        return "None"
+    if type(x) is float or hasattr(x, "_op"):  # a float, or a Value (a grad of a grad)
+        return repr(x)
+    if x.size <= 6:
+        return np.array2string(x, precision=4, separator=", ")
+    return f"array(shape={x.shape}, dtype={x.dtype})"

@@ -13,20 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.convert import to_data
+from minigrad.convert import data_text, to_data
 
 _FLOAT64 = np.dtype(np.float64)
-
-
-def _fmt(x: Any) -> str:
-    """A compact text for a float or an array, used by repr."""
-    if x is None:
-        return "None"
-    if type(x) is float or isinstance(x, Value):
-        return repr(x)
-    if x.size <= 6:
-        return np.array2string(x, precision=4, separator=", ")
-    return f"array(shape={x.shape}, dtype={x.dtype})"
 
 
 class Value:
@@ -190,7 +179,7 @@ class Value:
 
     def __repr__(self) -> str:
         if type(self.data) is float or self.data.size <= 6:
-            text = f"Value(data={_fmt(self.data)}, grad={_fmt(self.grad)}"
+            text = f"Value(data={data_text(self.data)}, grad={data_text(self.grad)}"
             if self.dtype != _FLOAT64:
                 text += f", dtype={self.dtype}"
         else:
@@ -342,8 +331,11 @@ class Value:
     def transpose(self, *axes):
         return ops.transpose(self, *axes)
 
-    def flatten(self):
-        return ops.reshape(self, -1)
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.flatten(self, start_dim, end_dim)
+
+    def pad(self, pad_width, constant_values=0):
+        return ops.pad(self, pad_width, constant_values)
 
     def squeeze(self, axis=None):
         return ops.squeeze(self, axis)
@@ -353,6 +345,19 @@ class Value:
 
     def broadcast_to(self, shape):
         return ops.broadcast_to(self, shape)
+
+    # ----- pooling (torch.nn.functional's, as methods too) -----------------------------------
+    def max_pool1d(self, kernel_size, stride=None, padding=0):
+        return ops.max_pool1d(self, kernel_size, stride, padding)
+
+    def max_pool2d(self, kernel_size, stride=None, padding=0):
+        return ops.max_pool2d(self, kernel_size, stride, padding)
+
+    def avg_pool1d(self, kernel_size, stride=None, padding=0):
+        return ops.avg_pool1d(self, kernel_size, stride, padding)
+
+    def avg_pool2d(self, kernel_size, stride=None, padding=0):
+        return ops.avg_pool2d(self, kernel_size, stride, padding)
 
 
 def _raw(x: Any) -> Any:
