@@ -539,3 +539,9 @@ def case_for(name: str) -> st.SearchStrategy[Case]:
     """Test cases for the registered op `name`, from the builder of its domain's kind."""
     domain = REGISTRY[name].domain
     return CASE_BUILDERS[domain.kind](name, domain)
+
+
+# The recurrent scans' cases live in their own file (it imports the helpers above).
+from tests.strategies_recurrent import RECURRENT_CASES  # noqa: E402
+
+CASE_BUILDERS.update(RECURRENT_CASES)

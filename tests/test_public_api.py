@@ -30,6 +30,9 @@ NOT_TOP_LEVEL = {
     "another operation, so the top-level name would mislead",
     "linear": "the fused x @ weight.T + bias of nn.Linear (PyTorch's F.linear, not torch.linear)",
     "softmax_cross_entropy": "the fused op behind losses.cross_entropy, the public name",
+    "rnn_scan": "the fused recurrence behind nn.RNN, its public form (PyTorch has none either)",
+    "lstm_scan": "the fused recurrence behind nn.LSTM, its public form",
+    "gru_scan": "the fused recurrence behind nn.GRU, its public form",
 }
 
 # Ops whose method form is an operator: `a + b` is Value.__add__, `-a` Value.__neg__, ...
@@ -56,6 +59,9 @@ NOT_METHODS = {
     "scatter_add": "internal: the gradient of x[index]",
     "linear": "three inputs (x, weight, bias); nn.Linear is its public form",
     "softmax_cross_entropy": "a loss: losses.cross_entropy(logits, labels)",
+    "rnn_scan": "several inputs (xw, h0, W_hh); nn.RNN is its public form",
+    "lstm_scan": "several inputs (xw, h0, c0, W_hh); nn.LSTM is its public form",
+    "gru_scan": "several inputs (xw, h0, W_hh, b_hh); nn.GRU is its public form",
 }
 
 TOP_LEVEL = [name for name in OPS if name not in NOT_TOP_LEVEL]

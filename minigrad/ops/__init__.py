@@ -27,10 +27,13 @@ from minigrad.ops.elementwise import (
     tanh,
     where,
 )
+from minigrad.ops.gru import gru_scan
 from minigrad.ops.linalg import matmul
 from minigrad.ops.loss import linear, softmax_cross_entropy
+from minigrad.ops.lstm import lstm_scan
 from minigrad.ops.pad import flatten, pad
 from minigrad.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from minigrad.ops.recurrent import rnn_scan
 from minigrad.ops.reduce import logsumexp, max, mean, min, sum, var
 from minigrad.ops.registry import REGISTRY, Domain, Op, register
 from minigrad.ops.shape import (
@@ -101,6 +104,9 @@ __all__ = [
     "pad",
     "flatten",
     "einsum",
+    "rnn_scan",
+    "lstm_scan",
+    "gru_scan",
     "REGISTRY",
     "Domain",
     "Op",
