@@ -63,6 +63,16 @@ def _conv_of(x, w, geometry):
     return apply(CONV[len(_spatial(w))], x, w, **geometry, saved=None)
 
 
+def _conv_like(x, w, geometry, like):
+    """conv(x, w) cut to the spatial size of `like`. A transposed convolution with an
+    output_padding of stride or more has last entries that took nothing from its input: a conv
+    over them has more windows than that input has entries, and those windows belong to none."""
+    result = _conv_of(x, w, geometry)
+    if _spatial(result) == _spatial(like):
+        return result
+    return getitem(result, (slice(None), slice(None), *(slice(0, n) for n in _spatial(like))))
+
+
 def _transpose_of(x, w, geometry, size):
     return apply(TRANSPOSE[len(_spatial(w))], x, w, **geometry, size=size)
 
@@ -139,7 +149,7 @@ class Conv2d(_Conv):
 
 
 def _transpose_dx(h, out, x, w, b=None, *, stride, padding, dilation, groups, size):
-    return _conv_of(h, w, _geometry(stride, padding, dilation, groups))
+    return _conv_like(h, w, _geometry(stride, padding, dilation, groups), x)
 
 
 def _transpose_dw(h, out, x, w, b=None, *, stride, padding, dilation, groups, size):
@@ -187,7 +197,7 @@ def _weight_dx(h, out, x, g, *, kernel, stride, padding, dilation, groups):
 
 
 def _weight_dg(h, out, x, g, *, kernel, stride, padding, dilation, groups):
-    return _conv_of(x, h, _geometry(stride, padding, dilation, groups))
+    return _conv_like(x, h, _geometry(stride, padding, dilation, groups), g)
 
 
 def _weight_tx(t, out, x, g, *, kernel, stride, padding, dilation, groups):
@@ -379,4 +389,4 @@ def _weight_call(op, d, x, weight_size, g, stride, padding, dilation, groups):
     return apply(WEIGHT[d], x, g, **geometry, kernel=kernel)
 
 
-from minigrad.ops.shape import broadcast_to, reshape, squeeze, unsqueeze  # noqa: E402
+from minigrad.ops.shape import broadcast_to, getitem, reshape, squeeze, unsqueeze  # noqa: E402
