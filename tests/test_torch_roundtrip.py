@@ -5,14 +5,23 @@ into the minigrad model, again with the same outputs. Skipped, saying why, witho
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import minigrad as mg
 from minigrad import nn
 
-torch = pytest.importorskip("torch", reason="PyTorch is needed for the state_dict round trips")
-tnn = torch.nn
+try:
+    import torch
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is needed for the round trips")
+tnn = torch.nn if torch is not None else None
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "to_pytorch.py"
 
 TOL = dict(rtol=1e-10, atol=1e-10)
 
@@ -63,6 +72,7 @@ def round_trip(ours, theirs, make_other, *inputs):
     assert list(ours.state_dict()) == list(other.state_dict())
 
 
+@needs_torch
 def test_mlp_round_trip():
     mg.manual_seed(0)
     ours = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3))
@@ -111,6 +121,7 @@ def cnn_pair():
     return ours, make
 
 
+@needs_torch
 def test_cnn_round_trip_with_batchnorm_statistics():
     ours, make = cnn_pair()
     rng = np.random.default_rng(2)
@@ -121,6 +132,7 @@ def test_cnn_round_trip_with_batchnorm_statistics():
     round_trip(ours, make(), make, rng.normal(size=(5, 1, 8, 8)))
 
 
+@needs_torch
 def test_cnn_state_dict_keys_shapes_and_dtypes_are_pytorchs():
     ours, make = cnn_pair()
     theirs = make().state_dict()
@@ -129,3 +141,28 @@ def test_cnn_state_dict_keys_shapes_and_dtypes_are_pytorchs():
     for k, v in theirs.items():
         assert mine[k].shape == tuple(v.shape), k
         assert torch.from_numpy(np.array(mine[k])).dtype == v.dtype, k
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("example_to_pytorch", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_torch
+def test_example_to_pytorch_round_trip():
+    figures = load_example().round_trip(epochs=1, seed=0)
+    assert figures["PyTorch accuracy on arrival"] == figures["minigrad accuracy"] > 0.5
+    assert figures["max score difference on arrival"] < 1e-4  # float32 scores of size ~10
+    assert figures["PyTorch accuracy after training"] > figures["minigrad accuracy"]
+    assert figures["minigrad accuracy back home"] == figures["PyTorch accuracy after training"]
+    assert figures["max score difference back home"] < 1e-4
+    onnx_diff = figures["onnx max score difference"]
+    assert np.isnan(onnx_diff) or onnx_diff < 1e-4
+
+
+def test_example_to_pytorch_says_what_to_install_without_torch(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    assert load_example().main([]) == 1
+    assert "pip install torch" in capsys.readouterr().out
