@@ -27,6 +27,8 @@ from minigrad.nn.module import Module
 from minigrad.nn.neurons import MLP, Layer, Neuron
 from minigrad.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from minigrad.nn.pool import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from minigrad.nn.recurrent import GRU, LSTM, RNN
+from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "Module",
@@ -58,6 +60,12 @@ __all__ = [
     "BatchNorm2d",
     "LayerNorm",
     "Embedding",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
     "init",
     "utils",
 ]
