@@ -59,7 +59,17 @@ from minigrad.ops import (
     var,
     where,
 )
-from minigrad.autodiff import grad, hessian, jacobian, value_and_grad
+from minigrad.autodiff import (
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    value_and_grad,
+    vjp,
+)
 from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.io import load, save
 from minigrad.random import manual_seed
@@ -79,7 +89,12 @@ __all__ = [
     "grad",
     "value_and_grad",
     "jacobian",
+    "jacrev",
+    "jacfwd",
     "hessian",
+    "jvp",
+    "vjp",
+    "hvp",
     "gradcheck",
     "GradcheckError",
     "save",

@@ -11,147 +11,44 @@ declares a kind that is missing here, so a new op cannot slip through untested.
 Input values come from a fine grid over the domain's range: entries of one array are distinct,
 and two inputs drawn for the same op use interleaved grid points, so they never tie either
 (a tie is a kink of max/min/maximum/minimum, where a finite difference measures nothing useful).
-Grid points closer than KINK_MARGIN to a declared kink are left out.
+Grid points closer than KINK_MARGIN to a declared kink are left out. (Those generic parts live
+in minigrad/testing/strategies.py, which `minigrad.testing.check_op` shares with this suite.)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 import numpy as np
-from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad.ops as ops
 from minigrad.ops.registry import REGISTRY, Domain
 
-MAX_DIMS = 3
-MAX_SIDE = 4
-GRID = 4096
-KINK_MARGIN = 0.02
-
-
-@dataclass
-class Case:
-    """Inputs to differentiate and how to call the op on them; repr says what was drawn."""
-
-    inputs: list
-    call: Callable[..., Any]
-    text: str
-    reference: Callable[..., Any] | None = None  # the same forward, written with numpy
-
-    def __repr__(self) -> str:
-        shapes = ", ".join(
-            "float" if type(x) is float else f"{x.dtype}{list(x.shape)}" for x in self.inputs
-        )
-        return f"Case({self.text}; inputs: {shapes})"
-
-
-# ----- shapes ----------------------------------------------------------------------------------
-def shapes(
-    min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 1, max_side: int = MAX_SIDE
-) -> st.SearchStrategy[tuple[int, ...]]:
-    return hnp.array_shapes(
-        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
-    )
-
-
-def broadcastable_shapes(
-    num: int, min_dims: int = 0, max_dims: int = MAX_DIMS, max_side: int = MAX_SIDE
-) -> st.SearchStrategy:
-    """`num` mutually broadcastable shapes (`.input_shapes`, `.result_shape`)."""
-    return hnp.mutually_broadcastable_shapes(
-        num_shapes=num, min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side
-    )
-
-
-# ----- values ----------------------------------------------------------------------------------
-@cache
-def grid_values(
-    low: float, high: float, kinks: tuple[float, ...], slot: int = 0, slots: int = 1
-) -> tuple[float, ...]:
-    """Grid points in (low, high) at least KINK_MARGIN from every kink; `slot` of `slots`
-    interleaved grids, so inputs drawn from different slots never share a value."""
-    k = np.arange(GRID)
-    points = low + (high - low) * (k * slots + slot + 0.5) / (GRID * slots)
-    keep = np.ones(GRID, dtype=bool)
-    for kink in kinks:
-        keep &= np.abs(points - kink) >= KINK_MARGIN
-    return tuple(float(p) for p in points[keep])
-
-
-def arrays_in(
-    shape: tuple[int, ...],
-    low: float = -3.0,
-    high: float = 3.0,
-    kinks: tuple[float, ...] = (),
-    slot: int = 0,
-    slots: int = 1,
-    dtype: Any = np.float64,
-) -> st.SearchStrategy[np.ndarray]:
-    """Arrays of `shape` with distinct entries in (low, high), kept away from the kinks."""
-    values = st.sampled_from(grid_values(low, high, tuple(kinks), slot, slots))
-    return hnp.arrays(dtype, shape, elements=values, unique=True)
-
-
-def value_in(
-    shape: tuple[int, ...],
-    low: float = -3.0,
-    high: float = 3.0,
-    kinks: tuple[float, ...] = (),
-    slot: int = 0,
-    slots: int = 1,
-    allow_float: bool = True,
-) -> st.SearchStrategy:
-    """Like arrays_in, but a shape () may also come out as a plain Python float."""
-    arrays = arrays_in(shape, low, high, kinks, slot, slots)
-    if shape == () and allow_float:
-        floats = st.sampled_from(grid_values(low, high, tuple(kinks), slot, slots))
-        return st.one_of(floats, arrays)
-    return arrays
-
-
-def domain_input(
-    domain: Domain, i: int, shape: tuple[int, ...], slots: int, allow_float: bool = True
-) -> st.SearchStrategy:
-    """Input number i of an op, inside the domain's range for that input."""
-    low, high = domain.ranges[min(i, len(domain.ranges) - 1)]
-    return value_in(shape, low, high, domain.kinks, i, slots, allow_float)
-
-
-# ----- axes and parameters -------------------------------------------------------------------
-def axes_for(ndim: int) -> st.SearchStrategy:
-    """A reduction `axis` valid for `ndim` dims: None, an int (maybe negative), or a tuple of
-    distinct axes (maybe empty, maybe negative)."""
-    if ndim == 0:
-        return st.sampled_from([None, ()])
-    one = st.integers(-ndim, ndim - 1)
-    many = st.lists(st.integers(0, ndim - 1), unique=True, min_size=1, max_size=ndim).flatmap(
-        lambda axes: st.tuples(*[st.sampled_from([a, a - ndim]) for a in axes])
-    )
-    return st.one_of(st.none(), one, st.just(()), many)
-
-
-def reduced_count(shape: tuple[int, ...], axis: Any) -> int:
-    if axis is None:
-        return math.prod(shape)
-    axes = (axis,) if isinstance(axis, int) else axis
-    return math.prod(shape[a] for a in axes)
-
-
-def params_for(domain: Domain, exclude: tuple[str, ...] = ()) -> st.SearchStrategy[dict]:
-    """One choice per declared parameter. A draw where every choice is None is skipped: None
-    means 'no such bound' (clip needs at least one)."""
-    names = [n for n in domain.params if n not in exclude]
-    if not names:
-        return st.just({})
-    choices = st.fixed_dictionaries({n: st.sampled_from(domain.params[n]) for n in names})
-    return choices.filter(lambda p: any(v is not None for v in p.values()))
+# The generic part (Case, shapes, values in a domain, the unary/binary/reduce/axis builders)
+# lives in minigrad.testing.strategies, shared with `minigrad.testing.check_op`.
+from minigrad.testing.strategies import (  # noqa: F401  (re-exported for the test files)
+    GRID,
+    KINK_MARGIN,
+    MAX_DIMS,
+    MAX_SIDE,
+    Case,
+    arrays_in,
+    axes_for,
+    axis_cases,
+    binary_cases,
+    broadcastable_shapes,
+    domain_input,
+    grid_values,
+    params_for,
+    reduce_cases,
+    reduced_count,
+    shapes,
+    unary_cases,
+    value_in,
+)
 
 
 def _lse(x, axis=None, keepdims=False):
@@ -174,57 +71,21 @@ NUMPY = {
 }  # fmt: skip
 
 
-def _numpy(name: str, params: dict):
-    ref = NUMPY.get(name)
-    return None if ref is None else (lambda *xs: ref(*xs, **params))
-
-
-def _call_text(name: str, extra: dict) -> str:
-    args = ", ".join(f"{k}={v!r}" for k, v in extra.items())
-    return f"{name}({args})"
-
-
 # ----- one builder per Domain.kind ------------------------------------------------------------
-@st.composite
-def unary_case(draw, name: str, domain: Domain) -> Case:
-    fn = getattr(ops, name)
-    x = draw(domain_input(domain, 0, draw(shapes()), 1))
-    params = draw(params_for(domain))
-    return Case([x], lambda x: fn(x, **params), _call_text(name, params), _numpy(name, params))
+def unary_case(name: str, domain: Domain) -> st.SearchStrategy[Case]:
+    return unary_cases(getattr(ops, name), domain, NUMPY.get(name), name)
 
 
-@st.composite
-def binary_case(draw, name: str, domain: Domain) -> Case:
-    fn = getattr(ops, name)
-    shape_x, shape_y = draw(broadcastable_shapes(2)).input_shapes
-    x = draw(domain_input(domain, 0, shape_x, 2))
-    y = draw(domain_input(domain, 1, shape_y, 2))
-    params = draw(params_for(domain))
-    return Case(
-        [x, y], lambda x, y: fn(x, y, **params), _call_text(name, params), _numpy(name, params)
-    )
+def binary_case(name: str, domain: Domain) -> st.SearchStrategy[Case]:
+    return binary_cases(getattr(ops, name), domain, NUMPY.get(name), name)
 
 
-@st.composite
-def reduce_case(draw, name: str, domain: Domain) -> Case:
-    fn = getattr(ops, name)
-    shape = draw(shapes())
-    # A scalar may be a Python float; only axis=None reduces one of those.
-    x = draw(domain_input(domain, 0, shape, 1))
-    axis = None if type(x) is float else draw(axes_for(len(shape)))
-    params = dict(draw(params_for(domain)), axis=axis)
-    if "ddof" in params:
-        assume(reduced_count(shape, axis) > params["ddof"])
-    return Case([x], lambda x: fn(x, **params), _call_text(name, params), _numpy(name, params))
+def reduce_case(name: str, domain: Domain) -> st.SearchStrategy[Case]:
+    return reduce_cases(getattr(ops, name), domain, NUMPY.get(name), name)
 
 
-@st.composite
-def axis_case(draw, name: str, domain: Domain) -> Case:
-    fn = getattr(ops, name)
-    shape = draw(shapes(min_dims=1))
-    x = draw(domain_input(domain, 0, shape, 1))
-    params = dict(draw(params_for(domain)), axis=draw(st.integers(-len(shape), len(shape) - 1)))
-    return Case([x], lambda x: fn(x, **params), _call_text(name, params), _numpy(name, params))
+def axis_case(name: str, domain: Domain) -> st.SearchStrategy[Case]:
+    return axis_cases(getattr(ops, name), domain, NUMPY.get(name), name)
 
 
 @st.composite
@@ -533,6 +394,11 @@ CASE_BUILDERS: dict[str, Callable[[str, Domain], st.SearchStrategy[Case]]] = {
     "softmax_cross_entropy": softmax_cross_entropy_case,
     "linear": linear_case,
 }
+
+# Convolution, pooling, pad, flatten and einsum: their builders and numpy references
+from tests.strategies_conv import CASE_BUILDERS as _CONV_CASE_BUILDERS  # noqa: E402
+
+CASE_BUILDERS.update(_CONV_CASE_BUILDERS)
 
 
 def case_for(name: str) -> st.SearchStrategy[Case]:

@@ -24,6 +24,7 @@ class Add(Op):
     name = "+"
     forward = staticmethod(lambda x, y: x + y)
     grads = (lambda g, out, x, y: g, lambda g, out, x, y: g)
+    jvps = (lambda t, out, x, y: t, lambda t, out, x, y: t)
 
 
 @register("sub", _BINARY)
@@ -33,6 +34,7 @@ class Sub(Op):
     name = "-"
     forward = staticmethod(lambda x, y: x - y)
     grads = (lambda g, out, x, y: g, lambda g, out, x, y: -g)
+    jvps = (lambda t, out, x, y: t, lambda t, out, x, y: -t)
 
 
 @register("mul", _BINARY)
@@ -42,6 +44,7 @@ class Mul(Op):
     name = "*"
     forward = staticmethod(lambda x, y: x * y)
     grads = (lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
+    jvps = (lambda t, out, x, y: t * y, lambda t, out, x, y: x * t)
 
 
 def _divide(x, y):
@@ -60,6 +63,7 @@ class Div(Op):
     name = "/"
     forward = staticmethod(_divide)
     grads = (lambda g, out, x, y: div(g, y), lambda g, out, x, y: -div(g * out, y))
+    jvps = grads  # elementwise: the Jacobian is diagonal, the same formulas with t for g
 
 
 @register("neg", Domain("unary"))
@@ -69,6 +73,7 @@ class Neg(Op):
     name = "neg"
     forward = staticmethod(lambda x: -x)
     grads = (lambda g, out, x: -g,)
+    jvps = (lambda t, out, x: -t,)
 
 
 def _power(x, y):
@@ -100,6 +105,7 @@ class Pow(Op):
     name = "**"
     forward = staticmethod(_power)
     grads = (lambda g, out, x, y: g * y * pow(x, y - 1.0), _grad_exponent)
+    jvps = grads  # elementwise: the same formulas with the tangent t for g
 
 
 def add(x, y):

@@ -4,6 +4,7 @@ whose leading (batch) axes broadcast.
 For 2-d and batched inputs: gx = g @ y^T and gy = x^T @ g (^T swaps the last two axes). A 1-d
 input is a row (left) or a column (right) vector that numpy drops from the result again, so its
 rules put that axis back first. Batch axes that were broadcast are summed by the engine.
+The product is bilinear, so its forward rules are products too: t_x @ y and x @ t_y.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class MatMul(Op):
     name = "matmul"
     forward = staticmethod(_matmul)
     grads = (_grad_left, _grad_right)
+    jvps = (lambda t, out, x, y: matmul(t, y), lambda t, out, x, y: matmul(x, t))
 
 
 def matmul(x, y):

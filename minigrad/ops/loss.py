@@ -69,6 +69,11 @@ class Affine(Op):
     name = "linear"
     forward = staticmethod(_linear)
     grads = (lambda g, out, x, w, b: g @ w, _grad_weight, _grad_bias)
+    jvps = (
+        lambda t, out, x, w, b: t @ transpose(w),
+        lambda t, out, x, w, b: x @ transpose(t),
+        lambda t, out, x, w, b: t,
+    )
 
 
 def _shape(a):
@@ -148,6 +153,19 @@ def _grad_logits(g, out, x, labels, reduction="none", saved=None):
     return g * (softmax(x, -1) - _one_hot(labels, data_of(x)))
 
 
+def _jvp_logits(t, out, x, labels, reduction="none", saved=None):
+    # Each row's loss changes by <softmax(x) - onehot, t_row>; then the rows' mean or sum.
+    on_data = type(x) is np.ndarray and not hasattr(t, "_op")
+    if on_data and saved is not None and saved.exp is not None:
+        p = saved.exp / saved.total[..., None]  # the softmax the forward saved
+    else:
+        p = softmax(x, -1)
+    rows = sum(t * (p - _one_hot(labels, data_of(x))), -1)
+    if reduction == "none":
+        return rows
+    return mean(rows) if reduction == "mean" else sum(rows)
+
+
 @register("softmax_cross_entropy", Domain("softmax_cross_entropy"))
 class SoftmaxCrossEntropy(Op):
     """Per row: logsumexp(x) - x[label] = -log softmax(x)[label] (or their mean or sum).
@@ -156,6 +174,7 @@ class SoftmaxCrossEntropy(Op):
     name = "softmax_cross_entropy"
     forward = staticmethod(_forward)
     grads = (_grad_logits,)
+    jvps = (_jvp_logits,)
 
     @classmethod
     def describe(cls, params):
@@ -195,5 +214,6 @@ def softmax_cross_entropy(logits, labels, reduction="none"):
     return apply(SoftmaxCrossEntropy, logits, labels=index, reduction=reduction, saved=_Saved())
 
 
-from minigrad.ops.shape import reshape, unsqueeze  # noqa: E402
+from minigrad.ops.reduce import mean, sum  # noqa: E402
+from minigrad.ops.shape import reshape, transpose, unsqueeze  # noqa: E402
 from minigrad.ops.softmax import softmax  # noqa: E402

@@ -2,6 +2,7 @@
 sum, mean, max, min, var, logsumexp.
 
 Every rule first puts the reduced axes back into `g` (`_expand`), so it lines up with `x`.
+Forward rules go the other way: the tangent has x's shape and is reduced like x.
 max/min split the gradient evenly among tied maxima (minima), like PyTorch's amax/amin.
 """
 
@@ -67,6 +68,7 @@ class Sum(Op):
         lambda x, axis, keepdims: _keep_float(np.sum(x, axis=axis, keepdims=keepdims), x)
     )
     grads = (lambda g, out, x, axis, keepdims: _spread(g, x, axis, keepdims),)
+    jvps = (lambda t, out, x, axis, keepdims: sum(t, axis, keepdims),)
 
 
 @register("mean", _REDUCE)
@@ -76,6 +78,7 @@ class Mean(Op):
     name = "mean"
     forward = staticmethod(lambda x, axis, keepdims: _mean(x, axis, keepdims))
     grads = (lambda g, out, x, axis, keepdims: _mean_grad(g, out, x, axis, keepdims),)
+    jvps = (lambda t, out, x, axis, keepdims: mean(t, axis, keepdims),)
 
 
 def _mean(x, axis, keepdims):
@@ -90,13 +93,21 @@ def _mean_grad(g, out, x, axis, keepdims):
     return _spread(g / _count(x, out), x, axis, keepdims)
 
 
-def _extreme_grad(g, out, x, axis, keepdims):
+def _winners_share(out, x, axis, keepdims):
     # The winners share g evenly: ties split it (a subgradient; the sum stays g).
     winners = data_of(x) == data_of(_expand(out, x, axis, keepdims))
     share = winners / np.sum(winners, axis=_axes(axis, np.ndim(data_of(x))), keepdims=True)
     # In x's dtype: a float64 share would make float32 gradients float64 under create_graph.
-    share = share.astype(np.result_type(data_of(x)), copy=False)
-    return _expand(g, x, axis, keepdims) * share
+    return share.astype(np.result_type(data_of(x)), copy=False)
+
+
+def _extreme_grad(g, out, x, axis, keepdims):
+    return _expand(g, x, axis, keepdims) * _winners_share(out, x, axis, keepdims)
+
+
+def _extreme_jvp(t, out, x, axis, keepdims):
+    # The same subgradient as the rule above: the winners' tangents, averaged over ties.
+    return sum(t * _winners_share(out, x, axis, keepdims), axis, keepdims)
 
 
 _EXTREME = Domain("reduce", params={"keepdims": (False, True)}, second_order=False)
@@ -111,6 +122,7 @@ class Max(Op):
         lambda x, axis, keepdims: _keep_float(np.max(x, axis=axis, keepdims=keepdims), x)
     )
     grads = (_extreme_grad,)
+    jvps = (_extreme_jvp,)
 
 
 @register("min", _EXTREME)
@@ -122,12 +134,19 @@ class Min(Op):
         lambda x, axis, keepdims: _keep_float(np.min(x, axis=axis, keepdims=keepdims), x)
     )
     grads = (_extreme_grad,)
+    jvps = (_extreme_jvp,)
 
 
 def _var_grad(g, out, x, axis, keepdims, ddof):
     n = _count(x, out)
     centered = x - mean(x, axis, keepdims=True)
     return _expand(g, x, axis, keepdims) * centered * (2.0 / (n - ddof))
+
+
+def _var_jvp(t, out, x, axis, keepdims, ddof):
+    n = _count(x, out)
+    centered = x - mean(x, axis, keepdims=True)
+    return sum(t * centered, axis, keepdims) * (2.0 / (n - ddof))
 
 
 @register("var", Domain("reduce", params={"keepdims": (False, True), "ddof": (0, 1)}))
@@ -142,6 +161,7 @@ class Var(Op):
         )
     )
     grads = (_var_grad,)
+    jvps = (_var_jvp,)
 
 
 def _logsumexp(x, axis, keepdims):
@@ -163,6 +183,11 @@ class LogSumExp(Op):
     grads = (
         lambda g, out, x, axis, keepdims: (
             _expand(g, x, axis, keepdims) * exp(x - _expand(out, x, axis, keepdims))
+        ),
+    )
+    jvps = (
+        lambda t, out, x, axis, keepdims: sum(
+            t * exp(x - _expand(out, x, axis, keepdims)), axis, keepdims
         ),
     )
 

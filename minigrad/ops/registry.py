@@ -8,6 +8,14 @@ An op is a small class with two pieces, written once:
   data (a normal backward) and on Values (`create_graph=True`, gradients of gradients).
 A rule may return its gradient in the output's broadcast shape: the engine sums it back to the
 input's shape. Ops with a variable number of inputs (concat, stack) override `vjp` instead.
+
+Forward mode (`minigrad.jvp`) needs a third piece, next to `grads`:
+- `jvps`: one rule per input, `rule(t, out, *inputs, **params)`, giving that input's share of
+  the output's tangent from the input's tangent `t` (a Jacobian-vector product), written with
+  minigrad's ops as well, `None` for an input that is not differentiable. The output's tangent
+  is the sum of the shares of the inputs that have a tangent (`Op.jvp`); for an elementwise op
+  the Jacobian is diagonal, so its forward rule is its gradient rule with `t` in place of `g`.
+Ops that override `vjp` override `jvp` too.
 """
 
 from __future__ import annotations
@@ -38,10 +46,12 @@ class Domain:
 
 
 class Op:
-    """Base of every op: a name for graphs, a forward, and one gradient rule per input."""
+    """Base of every op: a name for graphs, a forward, one gradient rule per input (`grads`)
+    and one forward-mode rule per input (`jvps`)."""
 
     name = "op"
     grads: tuple = ()
+    jvps: tuple = ()
     domain: Domain
     # True when the op's gradients are just its `grads` rules (vjp not overridden): the engine
     # then calls the rules itself, skipping vjp's generality (set for each subclass below).
@@ -62,6 +72,24 @@ class Op:
             rule(g, out, *inputs, **params) if need else None
             for rule, need in zip(cls.grads, needs)
         )
+
+    @classmethod
+    def jvp(cls, tangents: Any, out: Any, inputs: Any, params: dict) -> Any:
+        """The output's tangent: the sum of each input's share, `rule(t, out, *inputs,
+        **params)` for every input whose tangent t is not None; None when no input has one."""
+        if not cls.jvps:
+            raise NotImplementedError(
+                f"op {cls.name!r} has no forward-mode rule: give the class `jvps`, one rule "
+                f"per input, rule(t, out, *inputs, **params)"
+            )
+        total = None
+        for rule, t in zip(cls.jvps, tangents):
+            if t is None or rule is None:
+                continue
+            share = rule(t, out, *inputs, **params)
+            if share is not None:
+                total = share if total is None else total + share
+        return total
 
     @classmethod
     def describe(cls, params: dict | None) -> str:

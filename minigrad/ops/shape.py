@@ -24,6 +24,7 @@ class Reshape(Op):
     name = "reshape"
     forward = staticmethod(lambda x, shape: np.reshape(x, shape))
     grads = (lambda g, out, x, shape: reshape(g, _shape_of(x)),)
+    jvps = (lambda t, out, x, shape: reshape(t, shape),)
 
 
 def _inverse(axes):
@@ -38,6 +39,7 @@ class Transpose(Op):
     name = "transpose"
     forward = staticmethod(lambda x, axes: np.transpose(x, axes))
     grads = (lambda g, out, x, axes: transpose(g, *_inverse(axes)),)
+    jvps = (lambda t, out, x, axes: transpose(t, *axes),)
 
 
 @register("squeeze", Domain("squeeze"))
@@ -47,6 +49,7 @@ class Squeeze(Op):
     name = "squeeze"
     forward = staticmethod(lambda x, axis: np.squeeze(x, axis))
     grads = (lambda g, out, x, axis: reshape(g, _shape_of(x)),)
+    jvps = (lambda t, out, x, axis: squeeze(t, axis),)
 
 
 @register("unsqueeze", Domain("unsqueeze"))
@@ -56,6 +59,7 @@ class Unsqueeze(Op):
     name = "unsqueeze"
     forward = staticmethod(lambda x, axis: np.expand_dims(x, axis))
     grads = (lambda g, out, x, axis: reshape(g, _shape_of(x)),)
+    jvps = (lambda t, out, x, axis: unsqueeze(t, axis),)
 
 
 @register("broadcast_to", Domain("broadcast_to"))
@@ -66,6 +70,7 @@ class BroadcastTo(Op):
     name = "broadcast_to"
     forward = staticmethod(lambda x, shape: np.broadcast_to(x, shape))
     grads = (lambda g, out, x, shape: g,)
+    jvps = (lambda t, out, x, shape: broadcast_to(t, shape),)
 
 
 def _is_basic(index):
@@ -106,6 +111,7 @@ class GetItem(Op):
     name = "getitem"
     forward = staticmethod(_take)
     grads = (lambda g, out, x, index: scatter_add(g, index, _shape_of(x)),)
+    jvps = (lambda t, out, x, index: getitem(t, index),)
 
     @classmethod
     def describe(cls, params):
@@ -120,10 +126,12 @@ class ScatterAdd(Op):
     name = "scatter_add"
     forward = staticmethod(_scatter_add)
     grads = (lambda g, out, x, index, shape: getitem(g, index),)
+    jvps = (lambda t, out, x, index, shape: scatter_add(t, index, shape),)
 
 
 class _Join(Op):
-    """Shared by concat and stack: gradients are the pieces of g each input became."""
+    """Shared by concat and stack: gradients are the pieces of g each input became; the
+    output's tangent is the inputs' tangents joined the same way (zeros for inputs without)."""
 
     @classmethod
     def vjp(cls, g, out, inputs, needs, params):
@@ -134,6 +142,16 @@ class _Join(Op):
             getitem(g, lead + (piece,)) if need else None for piece, need in zip(pieces, needs)
         )
 
+    @classmethod
+    def jvp(cls, tangents, out, inputs, params):
+        if all(t is None for t in tangents):
+            return None
+        filled = [
+            np.zeros(_shape_of(x), dtype=np.result_type(data_of(x))) if t is None else t
+            for t, x in zip(tangents, inputs)
+        ]
+        return cls.join(filled, params["axis"])
+
 
 @register("concat", Domain("concat"))
 class Concat(_Join):
@@ -142,6 +160,7 @@ class Concat(_Join):
 
     name = "concat"
     forward = staticmethod(lambda *xs, axis: np.concatenate(xs, axis=axis))
+    join = staticmethod(lambda xs, axis: concat(xs, axis))
 
     @staticmethod
     def pieces(inputs, axis, ndim):
@@ -155,6 +174,7 @@ class Stack(_Join):
 
     name = "stack"
     forward = staticmethod(lambda *xs, axis: np.stack(xs, axis=axis))
+    join = staticmethod(lambda xs, axis: stack(xs, axis))
 
     @staticmethod
     def pieces(inputs, axis, ndim):

@@ -25,15 +25,18 @@ class Softmax(Op):
     name = "softmax"
     forward = staticmethod(_softmax)
     grads = (lambda g, out, x, axis: out * (g - sum(g * out, axis, keepdims=True)),)
+    jvps = grads  # the Jacobian diag(out) - out out^T is symmetric: J t has J^T g's formula
 
 
 @register("log_softmax", Domain("axis"))
 class LogSoftmax(Op):
-    """x - logsumexp(x) along axis.  Gradient: gx = g - e**out * sum(g, axis)."""
+    """x - logsumexp(x) along axis.  Gradient: gx = g - e**out * sum(g, axis).
+    Forward: t - sum(e**out * t, axis)."""
 
     name = "log_softmax"
     forward = staticmethod(_log_softmax)
     grads = (lambda g, out, x, axis: g - exp(out) * sum(g, axis, keepdims=True),)
+    jvps = (lambda t, out, x, axis: t - sum(exp(out) * t, axis, keepdims=True),)
 
 
 def _check_axis(x, axis):
