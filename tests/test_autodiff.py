@@ -183,3 +183,65 @@ def test_autodiff_create_graph_on_arrays_against_torch():
     (tgx * tgx).sum().backward()
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(m.grad, tm.grad.numpy(), rtol=1e-12)
+
+
+def test_autodiff_hessian_with_argnums_gives_every_block():
+    # f = x^2 y z + y^3 + sin(z) x: every second derivative by hand
+    def f(x, y, z):
+        return x * x * y * z + y**3 + z.sin() * x
+
+    x, y, z = 0.5, -1.5, 2.0
+    blocks = mg.hessian(f, argnums=(0, 1, 2))(x, y, z)
+    expected = [
+        [2 * y * z, 2 * x * z, 2 * x * y + math.cos(z)],
+        [2 * x * z, 6 * y, x * x],
+        [2 * x * y + math.cos(z), x * x, -math.sin(z) * x],
+    ]
+    assert isinstance(blocks, tuple) and all(isinstance(row, tuple) for row in blocks)
+    for i in range(3):
+        for j in range(3):
+            assert type(blocks[i][j]) is float
+            assert blocks[i][j] == pytest.approx(expected[i][j], rel=1e-14, abs=1e-15)
+    # Arrays: blocks of shape x_i.shape + x_j.shape
+    a, b = np.array([1.0, 2.0]), np.array([[0.5, -1.0, 3.0]])
+    h = mg.hessian(lambda a, b: (a.reshape(2, 1) * b).sum() ** 2, argnums=(0, 1))(a, b)
+    assert [[blk.shape for blk in row] for row in h] == [
+        [(2, 2), (2, 1, 3)],
+        [(1, 3, 2), (1, 3, 1, 3)],
+    ]
+    sb, sa = b.sum(), a.sum()
+    np.testing.assert_allclose(h[0][0], np.full((2, 2), 2 * sb * sb), rtol=1e-14)
+    np.testing.assert_allclose(h[1][1], np.full((1, 3, 1, 3), 2 * sa * sa), rtol=1e-14)
+    np.testing.assert_allclose(h[0][1], np.full((2, 1, 3), 2 * sb * sa + 2 * sa * sb), rtol=1e-14)
+    np.testing.assert_allclose(h[1][0], np.transpose(h[0][1], (1, 2, 0)), rtol=1e-14)
+
+
+def test_autodiff_keyword_arguments_pass_through():
+    f = lambda x, k=1.0: k * x * x  # noqa: E731
+    assert mg.grad(f)(3.0, k=5.0) == 30.0
+    assert mg.value_and_grad(f)(3.0, k=2.0) == (18.0, 12.0)
+    np.testing.assert_array_equal(mg.jacrev(lambda v, k: v * k)(np.ones(2), k=3.0), 3 * np.eye(2))
+    np.testing.assert_array_equal(mg.jacfwd(lambda v, k: v * k)(np.ones(2), k=3.0), 3 * np.eye(2))
+    assert mg.hessian(f)(1.0, k=4.0) == 8.0
+
+
+@pytest.mark.parametrize(
+    "returned, named",
+    [(True, "bool"), (np.True_, "bool"), ("0.5", "str"), (None, "NoneType"), ([1.0], "list")],
+)
+def test_autodiff_grad_of_a_non_number_is_a_type_error_naming_it(returned, named):
+    with pytest.raises(TypeError, match=f"single-number Value or float, got {named}"):
+        mg.grad(lambda x: returned)(1.0)
+
+
+def test_autodiff_argnums_must_be_ints():
+    with pytest.raises(TypeError, match="argnums must be an int or a non-empty tuple"):
+        mg.grad(lambda x: x, argnums="0")
+    with pytest.raises(TypeError, match="argnums includes -1"):
+        mg.grad(lambda x: x, argnums=-1)(1.0)
+
+
+def test_autodiff_jacobian_with_argnums():
+    ja, jb = mg.jacobian(lambda a, b: a * b, argnums=(0, 1))(np.array([1.0, 2.0]), 3.0)
+    np.testing.assert_array_equal(ja, 3 * np.eye(2))
+    np.testing.assert_array_equal(jb, [1.0, 2.0])
