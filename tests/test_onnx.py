@@ -206,6 +206,49 @@ def test_export_conv_pool_pad_einsum(tmp_path, name):
     check_export(f, feeds[0], tmp_path / "f.onnx", feeds)
 
 
+SCANS = {"rnn_tanh": (1, "RNN"), "rnn_relu": (1, "RNN"), "lstm": (4, "LSTM"), "gru": (3, "GRU")}
+
+
+def scan_model(kind, fused, rng, hidden=5, features=3):
+    """A one-layer recurrence over x (N, L, features), as minigrad's layers write it when
+    `fused` (reshape, linear, reshape, then the scan), else with xw from a plain matmul."""
+    gates, _ = SCANS[kind]
+    w_ih = mg.Value(rand(rng, gates * hidden, features) * 0.5)
+    b = mg.Value(rand(rng, gates * hidden) * 0.5)
+    w_hh = mg.Value(rand(rng, gates * hidden, hidden) * 0.5)
+    b_hh = mg.Value(rand(rng, gates * hidden) * 0.5)
+
+    def model(x):
+        seq = x.transpose(1, 0, 2)  # (L, N, features)
+        if fused:
+            rows = mg.ops.linear(seq.reshape(-1, features), w_ih, b)
+            xw = rows.reshape(seq.shape[0], seq.shape[1], gates * hidden)
+        else:
+            xw = seq @ w_ih.T + b
+        h0 = np.zeros((x.shape[0], hidden), F32)
+        if kind == "lstm":
+            return mg.ops.lstm_scan(xw, h0, np.full((x.shape[0], hidden), 0.5, F32), w_hh)
+        if kind == "gru":
+            return mg.ops.gru_scan(xw, h0 + 0.25, w_hh, b_hh)
+        return mg.ops.rnn_scan(xw, h0, w_hh, kind.split("_")[1])
+
+    return model
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["projection_fused", "gate_order_matrix"])
+@pytest.mark.parametrize("kind", sorted(SCANS))
+def test_export_recurrent_scans_as_onnx_rnn_ops(tmp_path, kind, fused):
+    """float32 only: ONNX Runtime's RNN, LSTM and GRU have no float64 kernels."""
+    rng = np.random.default_rng(13)
+    model = scan_model(kind, fused, rng)
+    feeds = [rand(rng, n, 7, 3) for n in (2, 1, 5)]
+    proto = check_export(model, feeds[0], tmp_path / "rnn.onnx", feeds)
+    types = [n.op_type for n in proto.graph.node]
+    assert types.count(SCANS[kind][1]) == 1
+    projected = "Gemm" in types or "MatMul" in types
+    assert projected != fused  # fused: the projection went into the ONNX op's W
+
+
 class Tokens(nn.Module):
     """Token and position embeddings, one attention step, a linear read-out."""
 

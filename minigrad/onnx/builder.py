@@ -59,6 +59,15 @@ class Builder:
         self.nodes.append(node)
         return out
 
+    def add_many(self, op_type: str, inputs: list[str], count: int, **attrs: Any) -> list[str]:
+        """Append one node with `count` outputs (an LSTM's Y, Y_h, Y_c); returns their names."""
+        outs = [self.fresh(f"{self.node_label}.{op_type}.{i}") for i in range(count)]
+        node = self.helper.make_node(
+            op_type, inputs, outs, name=self.fresh(f"{self.node_label}/{op_type}"), **attrs
+        )
+        self.nodes.append(node)
+        return outs
+
     def initializer(self, array: np.ndarray, name: str, exact: bool = False) -> str:
         """An initializer holding `array` (its dtype kept), under `name` (or a fresh name)."""
         name = self.reserve(name) if exact else self.fresh(name)
@@ -165,6 +174,7 @@ class Emit:
     parents: list[Node]
     int_inputs: list[str]  # the integer graph inputs' names
     n: tuple[int, int] | None  # the two runs' batch sizes (None: a fixed batch)
+    nodes: list[Node]  # the whole graph, for converters that fuse a few nodes
 
     @property
     def ins(self) -> list[str]:

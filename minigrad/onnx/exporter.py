@@ -22,6 +22,7 @@ from minigrad.onnx.checks import (
     example_arrays,
     import_onnx,
 )
+from minigrad.onnx.ops_recurrent import fuse_projections
 from minigrad.onnx.trace import (
     Batch,
     Graph,
@@ -175,8 +176,9 @@ def _model_proto(onnx, graph, model, opset, input_names, output_names, sizes, ba
             b.batch_source = (name, batch_axis)
     _name_nodes(b, graph, output_names)
     int_names = [name for name, _, _ in graph.int_inputs]
+    fuse_projections(graph)
     for node in graph.nodes:
-        if node.kind == "op":
+        if node.kind == "op" and not node.skip:
             _convert(b, graph, node, int_names, sizes)
     outputs = []
     for name, k in zip(output_names, graph.outputs):
@@ -244,7 +246,7 @@ def _convert(b: Builder, graph: Graph, node: Node, int_names: list[str], sizes) 
     parents = [graph.nodes[i] for i in node.parents]
     b.node_label = b.names[node.index]
     tensor = lambda p: _tensor(b, p, dtype, sizes, node)  # noqa: E731
-    converter.fn(Emit(b, node, tensor, parents, int_names, sizes))
+    converter.fn(Emit(b, node, tensor, parents, int_names, sizes, graph.nodes))
 
 
 def _tensor(b: Builder, node: Node, dtype: Any, sizes: Any, user: Node | None = None) -> str:

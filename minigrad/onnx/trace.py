@@ -45,6 +45,8 @@ class Node:
     row: np.ndarray | None = None  # a constant that repeats along the batch: one row of it
     batch_scalar: int | None = None  # a constant that is k times the batch size
     problem: str | None = None  # why this constant cannot be written (raised where used)
+    skip: bool = False  # written by a later node that fuses it (an RNN's input projection)
+    fused: tuple | None = None  # what that later node took over (see ops_recurrent.py)
 
     @property
     def params(self) -> dict:
@@ -184,7 +186,8 @@ def depends(why: str, n: tuple | None, node: Node | None = None, user: Node | No
         )
     return ExportError(
         f"export: the model's graph changes with the batch size{where} ({why}), so it cannot "
-        "be exported with a dynamic batch; pass dynamic_batch=False to fix the batch size"
+        "be exported with a dynamic batch; pass dynamic_batch=False to fix the batch size (or "
+        "batch_axis=1 if the inputs are laid out (L, N, ...), as an RNN's with batch_first=False)"
     )
 
 
