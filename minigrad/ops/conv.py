@@ -243,17 +243,17 @@ WEIGHT = {1: Conv1dWeight, 2: Conv2dWeight}
 
 def _describe(name, params):
     """The op's name with its geometry where it is not the default: conv2d(stride=2, padding=1)."""
-    params = params or {}
+    params = dict(params or {})
+    pads = params.get("padding", ())
+    if all(lo == hi for lo, hi in pads):  # PyTorch's form: one number per axis
+        params["padding"] = tuple(lo for lo, _ in pads)
     shown = []
-    for key, default in (("stride", 1), ("padding", (0, 0)), ("dilation", 1), ("groups", 1)):
+    for key, default in (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1)):
         value = params.get(key, default)
         items = value if isinstance(value, tuple) else (value,)
         if any(item != default for item in items):
-            same = all(item == items[0] for item in items)
-            text = items[0] if same else value
-            if key == "padding" and same and items[0][0] == items[0][1]:
-                text = items[0][0]
-            shown.append(f"{key}={text}")
+            one = len(set(items)) == 1 and not isinstance(items[0], tuple)
+            shown.append(f"{key}={items[0] if one else value}")
     return f"{name}({', '.join(shown)})" if shown else name
 
 

@@ -25,10 +25,13 @@ def shape_of(x) -> tuple[int, ...]:
 def ints(op: str, what: str, value, d: int, minimum: int = 1) -> tuple[int, ...]:
     """`value` (an int, or a tuple/list of d ints) as a tuple of d ints >= minimum."""
     items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * d
-    if len(items) != d or not all(
+    expected = f"an int or a tuple of {d} ints" if d > 1 else "an int"
+    if not all(
         isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items
     ):
-        raise TypeError(f"{op}: {what} must be an int or a tuple of {d} ints, got {value!r}")
+        raise TypeError(f"{op}: {what} must be {expected}, got {value!r}")
+    if len(items) != d:
+        raise ValueError(f"{op}: {what} must be {expected} (one per spatial axis), got {value!r}")
     if any(v < minimum for v in items):
         kind = "positive" if minimum == 1 else "non-negative"
         raise ValueError(f"{op}: {what} must be {kind}, got {value!r}")
