@@ -85,3 +85,30 @@ def targets(groups: Groups, flat: dict[str, dict], marks: tuple[int, int]) -> st
     ]
     lines += [_line(text, measured, passed) for text, (measured, passed) in rows]
     return "\n".join(lines)
+
+
+def _versus(groups, workload, key, other, limit) -> tuple[str, bool | None]:
+    """minigrad's time over `other`'s (torch's) in one case."""
+    for case, results in groups.get(workload, []):
+        if case.key == key and _ok(results, other, "minigrad"):
+            ratio = results["minigrad"].median / results[other].median
+            return f"{ratio:.2f}x", ratio <= limit
+    return "", None
+
+
+def targets_w7(groups: Groups) -> str:
+    """Issue 13's speed targets (W7), as the table above."""
+    rows = [
+        ("W7 LSTM: <= 1.2x numpy", _ratio(groups, "W7", "lstm", 1.2)),
+        ("W7 GRU: <= 1.2x numpy", _ratio(groups, "W7", "gru", 1.2)),
+        ("W7 LSTM: <= 2x torch", _versus(groups, "W7", "lstm", "torch", 2.0)),
+        ("W7 GRU: no slower than torch", _versus(groups, "W7", "gru", "torch", 1.0)),
+    ]
+    lines = [
+        "## Issue 13 targets for minigrad",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+    ]
+    lines += [_line(text, measured, passed) for text, (measured, passed) in rows]
+    return "\n".join(lines)
