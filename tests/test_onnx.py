@@ -249,6 +249,55 @@ def test_export_recurrent_scans_as_onnx_rnn_ops(tmp_path, kind, fused):
     assert projected != fused  # fused: the projection went into the ONNX op's W
 
 
+class SequenceClassifier(nn.Module):
+    """A recurrent layer (any of RNN, LSTM, GRU), then a linear head on the last step."""
+
+    def __init__(self, layer, **options):
+        super().__init__()
+        mg.manual_seed(3)
+        self.rnn = layer(3, 8, dtype=F32, **options)
+        self.head = nn.Linear(8 * (2 if options.get("bidirectional") else 1), 4, dtype=F32)
+        self.batch_first = options.get("batch_first", False)
+
+    def forward(self, x):
+        out, state = self.rnn(x)
+        last = out[:, -1] if self.batch_first else out[-1]
+        return self.head(last), state
+
+
+LAYERS = {
+    "lstm": (nn.LSTM, {"batch_first": True}),
+    "lstm_2_layers_bidirectional": (
+        nn.LSTM, {"batch_first": True, "num_layers": 2, "bidirectional": True}
+    ),
+    "lstm_time_major": (nn.LSTM, {}),
+    "gru_2_layers": (nn.GRU, {"batch_first": True, "num_layers": 2}),
+    "gru_bidirectional_no_bias": (nn.GRU, {"bidirectional": True, "bias": False}),
+    "rnn_relu": (nn.RNN, {"batch_first": True, "nonlinearity": "relu"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_export_recurrent_layers(tmp_path, name):
+    layer, options = LAYERS[name]
+    model = SequenceClassifier(layer, **options)
+    batch_first = options.get("batch_first", False)
+    rng = np.random.default_rng(14)
+    shape = (lambda n: (n, 6, 3)) if batch_first else (lambda n: (6, n, 3))
+    feeds = [rand(rng, *shape(n)) for n in (2, 1, 5)]
+    names = ["scores", "h_n", "c_n"] if layer is nn.LSTM else ["scores", "h_n"]
+    proto = check_export(
+        model, feeds[0], tmp_path / "seq.onnx", feeds, batch_axis=0 if batch_first else 1,
+        output_names=names,
+    )  # fmt: skip
+    directions = 2 if options.get("bidirectional") else 1
+    count = options.get("num_layers", 1) * directions
+    assert [n.op_type for n in proto.graph.node].count(layer.__name__) == count
+    if name == "lstm_time_major":  # the batch taken on axis 0, the time: lstm_scan's result
+        with pytest.raises(mo.ExportError, match="batch_axis=1"):  # (L + 1, N, H) is cut at L
+            mo.export(model, feeds[0], tmp_path / "wrong.onnx")
+
+
 class Tokens(nn.Module):
     """Token and position embeddings, one attention step, a linear read-out."""
 

@@ -143,6 +143,30 @@ def test_cnn_state_dict_keys_shapes_and_dtypes_are_pytorchs():
         assert torch.from_numpy(np.array(mine[k])).dtype == v.dtype, k
 
 
+RECURRENT = {
+    "lstm_2_layers_bidirectional": ("LSTM", {"num_layers": 2, "bidirectional": True}),
+    "lstm_batch_first": ("LSTM", {"batch_first": True}),
+    "gru_2_layers_bidirectional": ("GRU", {"num_layers": 2, "bidirectional": True}),
+    "gru_no_bias_batch_first": ("GRU", {"bias": False, "batch_first": True}),
+    "rnn_relu": ("RNN", {"nonlinearity": "relu", "num_layers": 2}),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(RECURRENT))
+def test_recurrent_round_trip(name):
+    kind, options = RECURRENT[name]
+    mg.manual_seed(4)
+    ours = getattr(nn, kind)(3, 6, **options)
+
+    def make():
+        return getattr(tnn, kind)(3, 6, **options).double()
+
+    shape = (4, 7, 3) if options.get("batch_first") else (7, 4, 3)
+    x = np.random.default_rng(5).normal(size=shape)
+    round_trip(ours, make(), make, x)
+
+
 def load_example():
     spec = importlib.util.spec_from_file_location("example_to_pytorch", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
