@@ -70,7 +70,8 @@ from minigrad.autodiff import (
     value_and_grad,
     vjp,
 )
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad.function import Function
 from minigrad.io import load, save
 from minigrad.random import manual_seed
 from minigrad import data, losses, nn, optim, train
@@ -96,7 +97,9 @@ __all__ = [
     "vjp",
     "hvp",
     "gradcheck",
+    "Function",
     "GradcheckError",
+    "gradgradcheck",
     "save",
     "load",
     "manual_seed",
