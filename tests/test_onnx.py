@@ -1,7 +1,8 @@
 """minigrad.onnx.export, checked by running the written file in ONNX Runtime: the outputs equal
 minigrad's (float32 to 1e-5, float64 to 1e-7) on random inputs, at the example's batch size and
-at others when the batch is dynamic, and onnx.checker accepts every file. Skipped, saying why,
-when onnx or onnxruntime is not installed (pip install -e ".[onnx]")."""
+at others when the batch is dynamic, and onnx.checker accepts every file: networks, naming,
+what cannot be exported and the arguments. Each op family: tests/test_onnx_ops.py. Skipped,
+saying why, when onnx or onnxruntime is not installed (pip install -e ".[onnx]")."""
 
 from __future__ import annotations
 
@@ -14,60 +15,7 @@ import minigrad as mg
 from minigrad import nn
 from minigrad.engine import apply
 from minigrad.ops.registry import Op
-
-onnx = pytest.importorskip("onnx", reason="needs the onnx package: pip install onnx onnxruntime")
-ort = pytest.importorskip(
-    "onnxruntime", reason="needs ONNX Runtime to run the exported files: pip install onnxruntime"
-)
-import minigrad.onnx as mo  # noqa: E402
-
-F32, F64 = np.float32, np.float64
-TOL = {F32: 1e-5, F64: 1e-7}  # ONNX Runtime's float64 tanh/sigmoid: a few 1e-9 off
-
-
-def session(path):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1  # the machine is shared
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def outputs_of(result):
-    """minigrad's outputs flattened as the exporter does (nested tuples, None left out)."""
-    if isinstance(result, mg.Value):
-        return [result.data]
-    if isinstance(result, (tuple, list)):
-        return [d for item in result for d in outputs_of(item)]
-    return []
-
-
-def as_args(arrays):
-    return [mg.Value(a) if a.dtype.kind == "f" else a for a in arrays]
-
-
-def check_export(model, example, path, feeds, tol=None, **options):
-    """Export `model` on `example`, then compare ONNX Runtime with minigrad on every input
-    tuple in `feeds`. Returns the ModelProto."""
-    proto = mo.export(model, example, path, **options)
-    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
-    sess = session(path)
-    names = [i.name for i in sess.get_inputs()]
-    if isinstance(model, nn.Module):
-        model.eval()
-    for arrays in feeds:
-        arrays = arrays if isinstance(arrays, tuple) else (arrays,)
-        got = sess.run(None, dict(zip(names, arrays)))
-        want = outputs_of(model(*as_args(arrays)))
-        assert len(got) == len(want)
-        for g, w in zip(got, want):
-            w = np.asarray(w)
-            assert g.shape == w.shape and g.dtype == w.dtype
-            limit = tol or TOL[w.dtype.type]
-            np.testing.assert_allclose(g, w, rtol=limit, atol=limit)
-    return proto
-
-
-def rand(rng, *shape, dtype=F32):
-    return rng.normal(size=shape).astype(dtype)
+from tests.onnx_check import F32, F64, check_export, mo, onnx, rand, session
 
 
 def mlp(dtype=F32):
@@ -163,90 +111,6 @@ def test_export_digits_cnn(tmp_path):
     types = [n.op_type for n in proto.graph.node]
     assert types.count("Conv") == 2 and types.count("MaxPool") == 2 and types.count("Gemm") == 2
     assert "BatchNormalization" not in types  # BatchNorm in eval mode: its elementwise ops
-
-
-CONV_OPS = {
-    "conv2d_groups_dilation": lambda x, w, b: mg.ops.conv2d(
-        x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2
-    ),
-    "conv2d_same": lambda x, w, b: mg.ops.conv2d(x, w, None, padding="same", groups=2),
-    "pools": lambda x, w, b: (
-        mg.ops.max_pool2d(x, 2)
-        + mg.ops.avg_pool2d(x, 2)
-        + mg.ops.max_pool2d(x, 3, stride=2, padding=1)[..., :3, :4]
-        + mg.ops.avg_pool2d(x, 3, stride=2, padding=1)[..., :3, :4]
-    ),
-    "pad_flatten": lambda x, w, b: (
-        mg.ops.flatten(mg.ops.pad(x, ((0, 0), (0, 0), (1, 2), (0, 3)), constant_values=0.5), 1)
-        + mg.ops.flatten(x, 2, 3).sum()
-    ),
-    "einsum": lambda x, w, b: mg.ops.einsum("nchw,nchw->nc", x, x) + mg.ops.einsum("nchw->nc", x),
-    "conv_transpose2d": lambda x, w, b: mg.ops.conv_transpose2d(
-        x, w.reshape(4, 3, 3, 3), None, stride=2, padding=1, output_padding=1
-    ),
-    "conv1d_pools1d": lambda x, w, b: conv1d_pools1d(x.reshape(x.shape[0], 4, -1), w, b),
-}
-
-
-def conv1d_pools1d(x, w, b):
-    w1 = w.reshape(6, 6, 3)[:, :4]
-    h = mg.ops.conv1d(x, w1)
-    strided = mg.ops.conv1d(x, w1, b, padding=1, stride=2, dilation=2)[..., :27]
-    return strided + mg.ops.max_pool1d(h, 2) + mg.ops.avg_pool1d(h, 2, padding=1)[..., :27]
-
-
-@pytest.mark.parametrize("name", sorted(CONV_OPS))
-def test_export_conv_pool_pad_einsum(tmp_path, name):
-    """float32 only: ONNX Runtime's CPU Conv, ConvTranspose and AveragePool have no float64
-    kernels (the files are valid ONNX all the same)."""
-    rng = np.random.default_rng(12)
-    w, b = mg.Value(rand(rng, 6, 2, 3, 3)), mg.Value(rand(rng, 6))
-    f = lambda x: CONV_OPS[name](x, w, b)  # noqa: E731
-    feeds = [rand(rng, n, 4, 7, 8) for n in (2, 1, 5)]
-    check_export(f, feeds[0], tmp_path / "f.onnx", feeds)
-
-
-SCANS = {"rnn_tanh": (1, "RNN"), "rnn_relu": (1, "RNN"), "lstm": (4, "LSTM"), "gru": (3, "GRU")}
-
-
-def scan_model(kind, fused, rng, hidden=5, features=3):
-    """A one-layer recurrence over x (N, L, features), as minigrad's layers write it when
-    `fused` (reshape, linear, reshape, then the scan), else with xw from a plain matmul."""
-    gates, _ = SCANS[kind]
-    w_ih = mg.Value(rand(rng, gates * hidden, features) * 0.5)
-    b = mg.Value(rand(rng, gates * hidden) * 0.5)
-    w_hh = mg.Value(rand(rng, gates * hidden, hidden) * 0.5)
-    b_hh = mg.Value(rand(rng, gates * hidden) * 0.5)
-
-    def model(x):
-        seq = x.transpose(1, 0, 2)  # (L, N, features)
-        if fused:
-            rows = mg.ops.linear(seq.reshape(-1, features), w_ih, b)
-            xw = rows.reshape(seq.shape[0], seq.shape[1], gates * hidden)
-        else:
-            xw = seq @ w_ih.T + b
-        h0 = np.zeros((x.shape[0], hidden), F32)
-        if kind == "lstm":
-            return mg.ops.lstm_scan(xw, h0, np.full((x.shape[0], hidden), 0.5, F32), w_hh)
-        if kind == "gru":
-            return mg.ops.gru_scan(xw, h0 + 0.25, w_hh, b_hh)
-        return mg.ops.rnn_scan(xw, h0, w_hh, kind.split("_")[1])
-
-    return model
-
-
-@pytest.mark.parametrize("fused", [True, False], ids=["projection_fused", "gate_order_matrix"])
-@pytest.mark.parametrize("kind", sorted(SCANS))
-def test_export_recurrent_scans_as_onnx_rnn_ops(tmp_path, kind, fused):
-    """float32 only: ONNX Runtime's RNN, LSTM and GRU have no float64 kernels."""
-    rng = np.random.default_rng(13)
-    model = scan_model(kind, fused, rng)
-    feeds = [rand(rng, n, 7, 3) for n in (2, 1, 5)]
-    proto = check_export(model, feeds[0], tmp_path / "rnn.onnx", feeds)
-    types = [n.op_type for n in proto.graph.node]
-    assert types.count(SCANS[kind][1]) == 1
-    projected = "Gemm" in types or "MatMul" in types
-    assert projected != fused  # fused: the projection went into the ONNX op's W
 
 
 class SequenceClassifier(nn.Module):
@@ -352,101 +216,6 @@ def test_export_output_that_is_an_input_or_a_parameter(tmp_path):
     assert [o.name for o in proto.graph.output] == ["output_0", "output_1", "output_2"]
 
 
-# ----- ops ---------------------------------------------------------------------------------------
-W = np.random.default_rng(7).normal(size=(4, 5))
-OPS = {
-    "arithmetic": lambda x: (x * 2.0 + 1.0) / (abs(x) + 1.0) - x**2.0 + (-x) + 3.0 ** (x * 0.1),
-    "elementwise": lambda x: (
-        x.tanh()
-        + x.sigmoid()
-        + x.relu()
-        + x.leaky_relu(0.1)
-        + x.softplus()
-        + x.sin()
-        + x.cos()
-        + (abs(x) + 0.5).sqrt()
-        + (abs(x) + 1.0).log()
-        + x.exp()
-    ),
-    "softplus_far_out": lambda x: (x * 60.0).softplus(),
-    "clip_max_min": lambda x: (
-        x.clip(-0.5, 0.5)
-        + x.clip(lo=0.1)
-        + x.clip(hi=0.2)
-        + mg.maximum(x, 0.2)
-        + mg.minimum(x, x * 0.5)
-    ),
-    "where": lambda x: mg.where(np.array([True, False, True, False]), x, x * 3.0),
-    "reductions": lambda x: (
-        x.sum(axis=1, keepdims=True)
-        + x.mean(axis=-1, keepdims=True)
-        + x.max(axis=1, keepdims=True)
-        + x.min(axis=(1,), keepdims=True)
-        + x.var(axis=1, keepdims=True)
-        + x.var(axis=1, ddof=1, keepdims=True)
-        + x.logsumexp(axis=1, keepdims=True)
-        + x.logsumexp(axis=1).unsqueeze(1)
-    ),
-    "reductions_over_the_batch": lambda x: (
-        x.sum()
-        + x.mean()
-        + x.var()
-        + x.var(axis=0, ddof=1).sum()
-        + x.max()
-        + x.logsumexp()
-        + x.min(axis=0)
-    ),
-    "softmax": lambda x: x.softmax(-1) + x.log_softmax(axis=1) + x.softmax(0),
-    "reshape_transpose_concat": lambda x: mg.concat(
-        [x.reshape(x.shape[0], 2, 2).transpose(0, 2, 1).reshape(-1, 4), x], axis=1
-    ),
-    "squeeze_unsqueeze": lambda x: (
-        x.unsqueeze(1).unsqueeze(-1).squeeze(1).squeeze(-1)
-        + x.unsqueeze(0).unsqueeze(2).squeeze()[None].squeeze(0)
-    ),
-    "stack": lambda x: (
-        mg.stack([x, x * 2.0], axis=1).reshape(x.shape[0], -1)
-        + mg.stack([x, x], axis=-1).sum(axis=-1).mean()
-    ),
-    "broadcast_to": lambda x: x.unsqueeze(1).broadcast_to((x.shape[0], 3, 4)) * 2.0,
-    "index_ints_slices": lambda x: (
-        x[:, 1]
-        + x[:, -1]
-        + x[..., 2]
-        + x[:, ::-1][:, 0]
-        + x[:, 1:3].sum(axis=1)
-        + x[:, ::-2].sum(axis=1)
-        + x[:, -2::-1].sum(axis=1)
-        + x[:, 3:0:-1].sum(axis=1)
-    ),
-    "index_none_arrays_masks": lambda x: (
-        x[:, None, 1:][:, 0] * x[:, [0, 2, 3]] + x[:, np.array([True, False, True, True])]
-    ),
-    "matmul_mixed_dtypes": lambda x: x @ mg.Value(W) + (x @ W.astype(x.dtype)),
-    "linear_on_a_sequence": lambda x: mg.ops.linear(
-        x.reshape(x.shape[0], 2, 2),
-        mg.Value(W[:3, :2].astype(x.dtype)),
-        mg.Value(W[0, :3].astype(x.dtype)),
-    ),
-    "sizes_from_the_batch": lambda x: (
-        (x.reshape(x.shape[0] * 2, 2) * 1.5).reshape(-1, 4)
-        - (x.sum(axis=0) / x.shape[0]).sum()
-        + mg.Value(np.zeros((x.shape[0], 1), x.dtype))
-    ),
-}
-
-
-@pytest.mark.parametrize("dtype", [F32, F64])
-@pytest.mark.parametrize("name", sorted(OPS))
-def test_export_op_family_matches_minigrad(tmp_path, name, dtype):
-    rng = np.random.default_rng(8)
-    sizes = (3, 2, 6) if "batch" in name or "squeeze" in name else (3, 1, 6)  # var(ddof=1)
-    feeds = [rand(rng, n, 4, dtype=dtype) for n in sizes]
-    check_export(OPS[name], feeds[0], tmp_path / "f.onnx", feeds)
-    fixed = [rand(rng, 3, 4, dtype=dtype) for _ in range(2)]
-    check_export(OPS[name], fixed[0], tmp_path / "g.onnx", fixed, dynamic_batch=False)
-
-
 def test_export_flatten_reshape_leaves_the_batch_open(tmp_path):
     rng = np.random.default_rng(9)
     model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2, dtype=F32))
@@ -456,15 +225,6 @@ def test_export_flatten_reshape_leaves_the_batch_open(tmp_path):
         reshape.input[1]
     ]
     assert shape.tolist() in ([0, -1], [-1, 12], [0, 12])  # never the example's 2
-
-
-@pytest.mark.parametrize("opset", [13, 18, 21])
-def test_export_opsets(tmp_path, opset):
-    rng = np.random.default_rng(10)
-    f = OPS["reductions"]
-    proto = check_export(f, rand(rng, 3, 4), tmp_path / "f.onnx", [rand(rng, 2, 4)], opset=opset)
-    assert [o.version for o in proto.opset_import] == [opset]
-    assert mo.export(f, rand(rng, 3, 4), tmp_path / "d.onnx").opset_import[0].version == 17
 
 
 # ----- what cannot be exported -----------------------------------------------------------------

@@ -176,8 +176,8 @@ def load_example():
 
 @needs_torch
 def test_example_to_pytorch_round_trip():
-    figures = load_example().round_trip(epochs=1, seed=0)
-    assert figures["PyTorch accuracy on arrival"] == figures["minigrad accuracy"] > 0.5
+    figures = load_example().round_trip(epochs=1, seed=0, samples=400)
+    assert figures["PyTorch accuracy on arrival"] == figures["minigrad accuracy"] > 0.2  # of 0.1
     assert figures["max score difference on arrival"] < 1e-4  # float32 scores of size ~10
     assert figures["PyTorch accuracy after training"] > figures["minigrad accuracy"]
     assert figures["minigrad accuracy back home"] == figures["PyTorch accuracy after training"]
