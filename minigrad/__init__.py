@@ -59,6 +59,7 @@ from minigrad.ops import (
     var,
     where,
 )
+from minigrad.ops.attention import scaled_dot_product_attention
 from minigrad.autodiff import (
     grad,
     hessian,
@@ -159,4 +160,5 @@ __all__ = [
     "pad",
     "flatten",
     "einsum",
+    "scaled_dot_product_attention",
 ]

@@ -6,6 +6,7 @@ Single-number granularity (micrograd-compatible, every weight its own Value): `N
 """
 
 from minigrad.nn import init, utils
+from minigrad.nn.attention import MultiheadAttention
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
 from minigrad.nn.conv import Conv1d, Conv2d
 from minigrad.nn.embedding import Embedding
@@ -66,6 +67,7 @@ __all__ = [
     "RNNCell",
     "LSTMCell",
     "GRUCell",
+    "MultiheadAttention",
     "init",
     "utils",
 ]
