@@ -37,6 +37,8 @@ import numpy as np
 from minigrad.data import batches, train_test_split
 from minigrad.history import History
 from minigrad.metrics import _evaluate, _metric_functions, accuracy, evaluate
+from minigrad.nn.utils import clip_grad_norm_
+from minigrad.optim.plateau import ReduceLROnPlateau
 from minigrad.random import RandomLike, get_generator
 
 __all__ = ["History", "fit", "evaluate", "accuracy"]
@@ -61,6 +63,7 @@ def fit(
     metrics: Any = ("accuracy",),
     restore_best: bool = True,
     scheduler: Any = None,
+    clip_grad_norm: float | None = None,
     rng: RandomLike = None,
     verbose: bool = True,
 ) -> History:
@@ -72,7 +75,10 @@ def fit(
         (patience counts epochs; None turns the validation rule off).
     metrics: names ('accuracy') or a dict {name: metric(pred, target)}; recorded per epoch as
         'train_<name>' (over the epoch's minibatches) and 'val_<name>'.
-    scheduler: a learning-rate schedule stepped once per epoch.
+    scheduler: a learning-rate schedule stepped once per epoch; a ReduceLROnPlateau is given
+        the epoch's validation loss (the training loss without validation).
+    clip_grad_norm: clip the gradients' total norm to this before every step
+        (`nn.utils.clip_grad_norm_` on the optimizer's parameters).
     rng: seed or Generator for shuffling and the validation split.
 
     Returns a `History`.
@@ -88,6 +94,8 @@ def fit(
     # Longer than 60 lines only for its signature (one line per option) and docstring: the
     # body is the loop over epochs, one call per named step.
     _check_options(epochs, batch_size, max_steps, patience, min_delta, validation, validation_split)
+    if clip_grad_norm is not None and not clip_grad_norm > 0:
+        raise ValueError(f"fit: clip_grad_norm must be > 0 (or None), got {clip_grad_norm!r}")
     gen = _shuffle_generator(rng)
     X, y, validation = _prepare_data(X, y, validation, validation_split, gen)
     metric_fns = _metric_functions(metrics, loss_fn)
@@ -100,13 +108,12 @@ def fit(
         history.lr.append(float(optimizer.param_groups[0]["lr"]))
         minibatches = batches(X, y, batch, shuffle=shuffle, rng=gen)
         train_loss, train_metrics, out_of_steps = _train_epoch(
-            model, loss_fn, optimizer, minibatches, metric_fns, history, max_steps
+            model, loss_fn, optimizer, minibatches, metric_fns, history, max_steps, clip_grad_norm
         )
-        if scheduler is not None:
-            scheduler.step()
         val_result = None
         if validation is not None:
             val_result = _evaluate(model, loss_fn, *validation, metric_fns)
+        _step_scheduler(scheduler, train_loss, val_result)
         shown = _record_epoch(history, epoch, train_loss, train_metrics, val_result)
         progress.update(epoch, shown, force=epoch == epochs)
         stop = "max_steps" if out_of_steps else ""
@@ -183,6 +190,7 @@ def _train_epoch(
     metric_fns: dict[str, Callable],
     history: History,
     max_steps: int | None,
+    clip_grad_norm: float | None = None,
 ) -> tuple[float, dict[str, float], bool]:
     """One pass over the minibatches, one optimizer step each.
 
@@ -199,6 +207,8 @@ def _train_epoch(
         loss = loss_fn(pred, yb)
         optimizer.zero_grad()
         loss.backward()
+        if clip_grad_norm is not None:
+            clip_grad_norm_(optimizer.parameters(), clip_grad_norm)
         optimizer.step()
         history.steps += 1
         n = len(Xb)
@@ -210,6 +220,16 @@ def _train_epoch(
             out_of_steps = True
             break
     return total / count, {name: s / count for name, s in metric_sums.items()}, out_of_steps
+
+
+def _step_scheduler(scheduler: Any, train_loss: float, val_result: dict | None) -> None:
+    """Once per epoch; ReduceLROnPlateau is fed the validation loss (else the training loss)."""
+    if scheduler is None:
+        return
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(val_result["loss"] if val_result is not None else train_loss)
+    else:
+        scheduler.step()
 
 
 def _record_epoch(

@@ -111,3 +111,25 @@ def test_clip_errors():
     w[0].grad[0, 0] = np.nan
     with pytest.raises(RuntimeError, match="not finite"):
         nn.utils.clip_grad_norm_(w, 1.0, error_if_nonfinite=True)
+
+
+def test_fit_clips_before_every_step_as_a_hand_written_loop():
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 2)) * 50.0  # large gradients
+    models = [nn.Linear(3, 2, rng=0), nn.Linear(3, 2, rng=0)]
+    opts = [mg.optim.SGD(m.parameters(), lr=0.1) for m in models]
+    mg.train.fit(
+        models[0], mg.losses.mse_loss, opts[0], X, y, epochs=3, batch_size=8, shuffle=False,
+        metrics=None, clip_grad_norm=0.5, verbose=False,
+    )  # fmt: skip
+    for _ in range(3):
+        for start in (0, 8):
+            loss = mg.losses.mse_loss(models[1](X[start : start + 8]), y[start : start + 8])
+            opts[1].zero_grad()
+            loss.backward()
+            assert nn.utils.clip_grad_norm_(models[1].parameters(), 0.5) > 0.5  # it clips
+            opts[1].step()
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    with pytest.raises(ValueError, match="fit: clip_grad_norm must be > 0"):
+        mg.train.fit(models[0], mg.losses.mse_loss, opts[0], X, y, clip_grad_norm=0.0)

@@ -288,3 +288,27 @@ def test_plateau_errors():
         optim.ReduceLROnPlateau(sgd(), min_lr=[0.1, 0.2])
     with pytest.raises(TypeError, match="expected an Optimizer"):
         optim.ReduceLROnPlateau([mg.Value(1.0)])
+
+
+@pytest.mark.parametrize("with_validation", [True, False])
+def test_fit_feeds_reduce_lr_on_plateau_the_validation_loss(with_validation):
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))  # noise: the loss soon stalls
+    model = mg.nn.Linear(3, 1, rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.2)
+    sched = optim.ReduceLROnPlateau(opt, patience=0, threshold=0.05, factor=0.5)
+    validation = (X[:10], y[:10]) if with_validation else None
+    history = mg.train.fit(
+        model, mg.losses.mse_loss, opt, X[10:], y[10:], epochs=12, batch_size=10,
+        validation=validation, patience=None, metrics=None, scheduler=sched, verbose=False,
+    )  # fmt: skip
+    fed = history.val_loss if with_validation else history.train_loss
+    replay = optim.ReduceLROnPlateau(
+        optim.SGD([mg.Value(1.0)], lr=0.2), patience=0, threshold=0.05, factor=0.5
+    )
+    expected = [0.2]
+    for loss in fed[:-1]:
+        replay.step(loss)
+        expected.append(replay.optimizer.lr)
+    assert history.lr == pytest.approx(expected, rel=1e-15)
+    assert min(history.lr) < 0.2  # the rule did reduce the learning rate
