@@ -1,15 +1,15 @@
 """Test your own op the way minigrad tests its own: `check_op` runs the library's Hypothesis
 gradient suite on it.
 
->>> import numpy as np, minigrad as mg
->>> from minigrad.testing import check_op
+>>> import minigrad as mg
+>>> from minigrad.testing import Domain, check_op
 >>> class Cube(mg.Function):
 ...     '''x**3.  Gradient: gx = 3 g x**2.'''
 ...     name = "cube"
 ...     forward = staticmethod(lambda x: x * x * x)
 ...     grads = (lambda g, out, x: 3.0 * g * x * x,)
 ...     jvps = (lambda t, out, x: 3.0 * t * x * x,)
->>> check_op(Cube, mg.Domain("unary"), max_examples=10)
+>>> check_op(Cube, Domain("unary"), max_examples=10)
 
 For random shapes (broadcastable ones for several inputs, Python floats included), values
 inside the domain you give and random upstream gradients it checks: the gradient against
@@ -46,6 +46,7 @@ from minigrad.testing.checks import (
     check_second_order,
 )
 from minigrad.testing.strategies import Case, cases_for
+from minigrad.value import Value
 
 __all__ = ["check_op", "Case", "Domain", "run_checks"]
 
@@ -79,7 +80,20 @@ def _callable_and_name(fn: Any, name: str | None) -> tuple[Callable, str, type |
         return apply, name or fn.name, fn
     if not callable(fn):
         raise TypeError(f"check_op: expected a Function class or a callable, got {fn!r}")
-    return fn, name or getattr(fn, "__name__", "f"), None
+    return _on_data_too(fn), name or getattr(fn, "__name__", "f"), None
+
+
+def _on_data_too(fn: Callable) -> Callable:
+    """fn for the suite, which also calls it on plain data (finite differences): plain inputs
+    go in as constant Values (so Value methods work) and the data comes out."""
+
+    def call(*inputs: Any, **params: Any) -> Any:
+        if any(isinstance(x, Value) for x in inputs):
+            return fn(*inputs, **params)
+        out = fn(*[Value(x, requires_grad=False) for x in inputs], **params)
+        return out.data if isinstance(out, Value) else out
+
+    return call
 
 
 def check_op(
@@ -120,6 +134,8 @@ def check_op(
         if domain is None:
             raise TypeError("check_op: give a domain= (or cases=) to test on")
         cases = cases_for(call, domain, reference, name)
+    else:
+        cases = cases.map(lambda c: Case(c.inputs, _on_data_too(c.call), c.text, c.reference))
     if second_order is None:
         second_order = domain.second_order if domain is not None else True
         second_order = second_order and not getattr(cls, "once_differentiable", False)

@@ -95,6 +95,7 @@ def check_first_order(
     leaves = [Value(x) for x in case.inputs]
     out = case.call(*leaves)
     assert isinstance(out, Value) and out.requires_grad, f"{name}: no recorded Value came out"
+    _unchanged(case.inputs, before, name, "the forward")
     # The recorded forward is the plain forward.
     plain = case.call(*case.inputs)
     assert np.shape(out.data) == np.shape(plain), f"{name}: recorded and plain shapes differ"
@@ -124,9 +125,13 @@ def check_first_order(
             )
         assert_close(leaf.grad, numeric_vjp(case, g, i), scale, f"{name}, input {i}")
     # Neither the forward nor the backward touched the inputs.
-    for i, (x, old) in enumerate(zip(case.inputs, before)):
-        np.testing.assert_array_equal(x, old, err_msg=f"{name}: input {i} was changed")
-        assert type(x) is type(old), f"{name}: input {i} changed type"
+    _unchanged(case.inputs, before, name, "backward")
+
+
+def _unchanged(inputs: list, before: list, name: str, by: str) -> None:
+    for i, (x, old) in enumerate(zip(inputs, before)):
+        assert type(x) is type(old), f"{name}: input {i} changed type in {by}"
+        assert np.array_equal(x, old), f"{name}: input {i} was changed by {by}"
 
 
 def check_float32(
