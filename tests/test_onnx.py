@@ -278,6 +278,30 @@ def test_export_refuses_what_would_freeze_the_example(tmp_path):
     check_export(most, x, path, [x * 2.0], dynamic_batch=False)
 
 
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_export_refuses_values_frozen_from_an_example_of_one(tmp_path, dynamic):
+    """A batch of one has no other row to compare with: the second run rotates its numbers."""
+    x = np.array([[-1.0, 2.0, -3.0, 4.0]])
+    with pytest.raises(mo.ExportError, match="changes with"):
+        mo.export(lambda v: v * np.sign(v.data), x, tmp_path / "f.onnx", dynamic_batch=dynamic)
+    assert os.listdir(tmp_path) == []
+
+
+def test_export_mask_repeated_along_the_batch(tmp_path):
+    """A causal mask broadcast to (N, L, L) is written once, as (1, L, L)."""
+    rng = np.random.default_rng(15)
+
+    def f(x):
+        scores = x @ x.transpose(0, 2, 1)
+        causal = np.broadcast_to(np.tril(np.ones((4, 4), bool)), scores.shape)
+        return mg.where(causal, scores, -1e9).softmax(-1) @ x
+
+    feeds = [rand(rng, n, 4, 3) for n in (2, 1, 5)]
+    proto = check_export(f, feeds[0], tmp_path / "f.onnx", feeds)
+    masks = [t for t in proto.graph.initializer if t.data_type == onnx.TensorProto.BOOL]
+    assert [list(t.dims) for t in masks] == [[1, 4, 4]]
+
+
 def test_export_argument_errors(tmp_path):
     model, x = mlp(), np.ones((2, 6), F32)
     with pytest.raises(ValueError, match="opset 12 is not supported; give one from 13"):

@@ -30,10 +30,9 @@ from minigrad.onnx.trace import (
     build,
     depends,
     describe,
-    grow,
     op_name,
-    rotate,
     run,
+    vary,
 )
 from minigrad.ops.conv import Conv1dWeight, Conv2dWeight
 from minigrad.ops.loss import SoftmaxCrossEntropy
@@ -84,10 +83,8 @@ def export(
     batch = check_batch(arrays, dynamic_batch, batch_axis)
     with _eval_mode(model):
         runs = [run(model, arrays, input_names)]
-        if batch is not None:
-            runs.append(run(model, grow(arrays, batch_axis, batch + 1), input_names))
-        elif (rotated := rotate(arrays, batch_axis if arrays[0].ndim else 0)) is not None:
-            runs.append(run(model, rotated, input_names))
+        size = batch + 1 if batch is not None else _batch_size(arrays, batch_axis)
+        runs.append(run(model, vary(arrays, batch_axis, size), input_names))
     sizes = None if batch is None else (batch, batch + 1)
     graph = build(runs, input_names, _parameter_names(model), sizes)
     output_names = check_names(output_names, len(graph.outputs), "output_names", "output")
@@ -101,6 +98,11 @@ def export(
         ) from err
     _write_atomically(proto.SerializeToString(), path)
     return proto
+
+
+def _batch_size(arrays: list[np.ndarray], axis: int) -> int:
+    """A fixed batch: the size of the first input with a batch axis (1 if none has one)."""
+    return next((a.shape[axis] for a in arrays if a.ndim > axis), 1)
 
 
 def supported_ops() -> list[str]:

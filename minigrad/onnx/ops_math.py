@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.onnx.builder import CONVERTERS, Converter, Emit, converts
+from minigrad.onnx.trace import batch_row
 from minigrad.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from minigrad.ops.elementwise import (
     Abs,
@@ -97,18 +98,22 @@ def clip(c: Emit) -> None:
 
 @converts(Where, dynamic=("cond",))
 def where(c: Emit) -> None:
-    """Where(mask, x, y) with the mask a constant. A mask that changes with the input is
-    written only when x and y are equal in both runs (an Embedding's padding rows: the where
-    is there for the gradient only), as x itself."""
+    """Where(mask, x, y) with the mask a constant; a mask repeated along the batch (a causal
+    mask broadcast to (N, heads, L, L)) is written as one row, which Where broadcasts. A mask
+    that changes with the input's values is written only when x and y are equal in both runs
+    (an Embedding's padding rows: that where is there for the gradient only), as x itself."""
+    cond = np.asarray(c.params["cond"], dtype=bool)
     if "cond" in c.node.changed:
-        if not _same_branches(c):
+        cond = batch_row(cond, np.asarray(c.node.other_params["cond"], dtype=bool), c.n)
+        if cond is None and _same_branches(c):
+            c.b.add("Identity", [c.tensor(c.parents[0])], c.out)
+            return
+        if cond is None:
             raise c.refuse(
-                "its mask changes with the input's values (a mask must be a constant to export)"
+                "its mask changes with the input's values (a mask must be a constant, or one "
+                "row repeated along the batch, to export)"
             )
-        c.b.add("Identity", [c.tensor(c.parents[0])], c.out)
-        return
-    cond = c.b.initializer(np.asarray(c.params["cond"], dtype=bool), "mask")
-    c.b.add("Where", [cond, *c.ins], c.out)
+    c.b.add("Where", [c.b.initializer(cond, "mask"), *c.ins], c.out)
 
 
 def _same_branches(c: Emit) -> bool:

@@ -1,12 +1,12 @@
 """Running a model for export: its recorded graph in order, and which sizes follow the batch.
 
-The model runs twice. With a dynamic batch the second run is on the example grown by one along
-the batch axis (its own rows repeated); with a fixed batch, on the example with its rows
-rotated by one. The two graphs must match node for node. A size that differs between them is a
-multiple of the batch size (`Batch(k)`); a constant or an op parameter that differs either
-follows the batch in a way the ONNX graph can compute (a reshape to (N, -1), zeros of shape
-(N, H)), or would freeze this example's values into the file: then the export stops with an
-error naming the node.
+The model runs twice: the second time on the example's own entries along the batch axis,
+rotated by one (and, for a dynamic batch, one more of them), with the last one's numbers
+rotated too (see `vary`). The two graphs must match node for node. A size that differs between
+them is a multiple of the batch size (`Batch(k)`); a constant or an op parameter that differs
+either follows the batch in a way the ONNX graph can compute (a reshape to (N, -1), zeros of
+shape (N, H)), or would freeze this example's values into the file: then the export stops with
+an error naming the node.
 """
 
 from __future__ import annotations
@@ -298,15 +298,32 @@ def _compare_constant(node: Node, n: tuple[int, int] | None) -> None:
         else:
             node.problem = f"a constant {a} at batch {n[0]}, {b} at {n[1]}"
         return
-    axes = tuple(i for i, d in enumerate(node.dims) if isinstance(d, Batch))
-    if not axes or any(node.dims[i] != Batch(1) for i in axes):
-        node.problem = "a constant that differs between the runs"
-        return
+    node.row = batch_row(a, b, n)
+    if node.row is None:
+        node.problem = "a constant that is not one row repeated along the batch"
+
+
+def batch_row(a: Any, b: Any, n: tuple[int, int] | None) -> np.ndarray | None:
+    """`a` cut to size 1 along its batch axes, when `a` and the second run's `b` are that one
+    row repeated along them (zeros of shape (N, H), a mask broadcast to (N, heads, L, L));
+    None otherwise."""
+    a, b = np.asarray(a), np.asarray(b)
+    if n is None or a.ndim != b.ndim:
+        return None
+    try:
+        dims = dims_of(a.shape, b.shape, n, None)
+    except ExportError:
+        return None
+    axes = tuple(i for i, d in enumerate(dims) if isinstance(d, Batch))
+    if not axes or any(dims[i] != Batch(1) for i in axes):
+        return None
     row_a, row_b = _first(a, axes), _first(b, axes)
-    if np.all(a == row_a) and np.all(b == row_b) and same(row_a, row_b):
-        node.row = row_a
-    else:
-        node.problem = "a constant whose rows along the batch differ"
+    nan = a.dtype.kind == "f"
+    if not np.array_equal(a, np.broadcast_to(row_a, a.shape), equal_nan=nan):
+        return None
+    if not np.array_equal(b, np.broadcast_to(row_b, b.shape), equal_nan=nan):
+        return None
+    return row_a if same(row_a, row_b) else None
 
 
 def _first(a: np.ndarray, axes: tuple) -> np.ndarray:
@@ -314,16 +331,20 @@ def _first(a: np.ndarray, axes: tuple) -> np.ndarray:
     return a[index]
 
 
-def grow(arrays: list[np.ndarray], axis: int, size: int) -> list[np.ndarray]:
-    """The example with `size` entries along the batch axis (its own entries repeated)."""
-    return [
-        np.take(a, np.arange(size) % a.shape[axis], axis=axis) if a.ndim > axis else a
-        for a in arrays
-    ]
-
-
-def rotate(arrays: list[np.ndarray], axis: int) -> list[np.ndarray] | None:
-    """The example with its entries along the batch axis rotated by one, or None if that
-    changes no input (a batch of one)."""
-    rotated = [np.roll(a, 1, axis=axis) if a.ndim > axis else a for a in arrays]
-    return rotated if any(not same(a, r) for a, r in zip(arrays, rotated)) else None
+def vary(arrays: list[np.ndarray], axis: int, size: int) -> list[np.ndarray]:
+    """The second run's inputs: `size` entries along the batch axis (the example's own,
+    repeated), rotated by one, and the last entry's numbers rotated among themselves, so that
+    no entry is where it was (unless the example repeats itself). Sizes that follow the batch,
+    and values that follow the input, then differ between the two runs."""
+    varied = []
+    for a in arrays:
+        if a.ndim <= axis or a.shape[axis] == 0:
+            varied.append(a)
+            continue
+        b = np.roll(np.take(a, np.arange(size) % a.shape[axis], axis=axis), 1, axis=axis)
+        last = np.take(b, [size - 1], axis=axis)
+        index = [slice(None)] * b.ndim
+        index[axis] = slice(size - 1, size)
+        b[tuple(index)] = np.roll(last.ravel(), 1).reshape(last.shape)
+        varied.append(b)
+    return varied
