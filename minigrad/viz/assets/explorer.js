@@ -57,18 +57,30 @@
     return found;
   }
 
+  // What each label shows now, so a step rewrites only the lines it changes (rewriting every
+  // text of a big SVG makes the browser lay it all out again).
+  const shown = new Map();
+
   function paintLabels() {
     const b = pos - F;
     for (const node of D.nodes) {
       const line = lines.get(node.id);
       if (!line) continue;
       const known = node.forward === 0 || node.forward <= pos;
-      line.data.textContent = "data " + (known ? node.data.text : "\u00b7");
-      line.data.style.fill = known ? "" : "#9aa4ae";
       const grad = b > 0 ? gradAt(node, b) : null;
-      line.grad.textContent = "grad " + (grad ? grad[1].text : "\u00b7");
+      const state = [
+        "data " + (known ? node.data.text : "\u00b7"),
+        "grad " + (grad ? grad[1].text : "\u00b7"),
+        !!grad && grad[0] === b,
+      ];
+      const before = shown.get(node.id);
+      if (before && before.every((x, k) => x === state[k])) continue;
+      shown.set(node.id, state);
+      line.data.textContent = state[0];
+      line.data.style.fill = known ? "" : "#9aa4ae";
+      line.grad.textContent = state[1];
       line.grad.style.fill = grad ? "" : "#9aa4ae";
-      line.grad.classList.toggle("mg-fresh", !!grad && grad[0] === b);
+      line.grad.classList.toggle("mg-fresh", state[2]);
     }
   }
 
@@ -147,7 +159,7 @@
     }
     parts.push(
       h("table", { id: "mg-inputs" },
-        h("thead", {}, h("tr", {}, h("th", {}, "input"), h("th", {}, "local d/d input"), h("th", {}), h("th", {}, "added = g \u00d7 local"), h("th", {}, "input.grad now"))),
+        h("thead", {}, h("tr", {}, h("th", {}, "input"), h("th", {}, "local d/d input"), h("th", {}), h("th", {}, "added = g \u00d7 local"), h("th", {}, ".grad now"))),
         h("tbody", {}, ...rows)),
       h("p", { class: "mg-muted" }, "Each input's .grad grows by upstream g times the local derivative of the op (for arrays, a vector-Jacobian product; shown as shape and norm)."));
     return parts;
@@ -243,17 +255,21 @@
           h("td", { class: "mg-num" }, i ? i.added.full : ""));
         tr.addEventListener("click", () => go(F + s.step));
         body.append(tr);
+        if (!rowsOfStep.has(s.step)) rowsOfStep.set(s.step, []);
+        rowsOfStep.get(s.step).push(tr);
       });
     }
     panel.append(h("h2", {}, "Backward, one gradient rule per step (click a row to go there)"),
       h("table", {}, h("thead", {}, h("tr", {}, ...head.map((t) => h("th", {}, t)))), body));
   }
 
+  const rowsOfStep = new Map(); // backward step -> its rows in the table
+  let lit = [];
+
   function paintTable() {
-    const b = pos - F;
-    for (const tr of document.querySelectorAll("#mg-table tbody tr")) {
-      tr.classList.toggle("mg-now", Number(tr.dataset.step) === b);
-    }
+    for (const tr of lit) tr.classList.remove("mg-now");
+    lit = rowsOfStep.get(pos - F) || [];
+    for (const tr of lit) tr.classList.add("mg-now");
   }
 
   // ----- modules: boxes that collapse --------------------------------------------------------
