@@ -95,6 +95,12 @@ class Builder:
             self._cache[key] = self.initializer(np.array(values, dtype=np.int64), "ints")
         return self._cache[key]
 
+    def once(self, key: Any, make: Callable[[], str]) -> str:
+        """`make()`'s tensor name, made the first time `key` is asked for, then remembered."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def cast(self, name: str, dtype: Any) -> str:
         """`name` converted to a float dtype (one Cast per tensor and dtype)."""
         to = self.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))

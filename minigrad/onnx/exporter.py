@@ -89,7 +89,8 @@ def export(
     graph = build(runs, input_names, _parameter_names(model), sizes)
     output_names = check_names(output_names, len(graph.outputs), "output_names", "output")
     _check_inputs_used(graph, runs[0][0], input_names)
-    proto = _model_proto(onnx, graph, model, opset, input_names, output_names, sizes, batch_axis)
+    names = (input_names, output_names)
+    proto = _model_proto(onnx, graph, model, opset, arrays, names, sizes, batch_axis)
     try:
         onnx.checker.check_model(proto, full_check=True)
     except Exception as err:  # the checker raises several types
@@ -166,13 +167,15 @@ def _check_inputs_used(graph: Graph, args: list, names: list[str]) -> None:
             )
 
 
-def _model_proto(onnx, graph, model, opset, input_names, output_names, sizes, batch_axis):
+def _model_proto(onnx, graph, model, opset, arrays, names, sizes, batch_axis):
+    """The ModelProto: inputs, every op's nodes in the graph's order, outputs."""
     helper = onnx.helper
+    input_names, output_names = names
     b = Builder(onnx, opset)
     for name in (*input_names, *output_names):
         b.reserve(name)
     infos = []
-    for name, arr, dims in zip(input_names, _example_data(graph, input_names), graph.input_dims):
+    for name, arr, dims in zip(input_names, arrays, graph.input_dims):
         infos.append(_value_info(helper, name, arr.dtype, dims))
         if b.batch_source is None and any(isinstance(d, Batch) for d in dims):
             b.batch_source = (name, batch_axis)
@@ -198,13 +201,6 @@ def _model_proto(onnx, graph, model, opset, input_names, output_names, sizes, ba
         ir_version=helper.find_min_ir_version_for(opsets),
     )
     return proto
-
-
-def _example_data(graph: Graph, names: list[str]) -> list[np.ndarray]:
-    by_name = {node.name: node.value.data for node in graph.nodes if node.kind == "input"}
-    by_name.update({name: a for name, a, _ in graph.int_inputs})
-    # an input no node uses is float (the check above allows none): its dtype from the dims
-    return [np.asarray(by_name.get(name, np.zeros(0))) for name in names]
 
 
 def _value_info(helper, name: str, dtype: Any, dims: tuple):
@@ -259,25 +255,24 @@ def _tensor(b: Builder, node: Node, dtype: Any, sizes: Any, user: Node | None = 
     if node.kind != "const":
         name = b.names[node.index]
         return name if node.value.dtype == dtype else b.cast(name, dtype)
-    key = ("node", node.index, np.dtype(dtype).str)
-    if key in b._cache:
-        return b._cache[key]
+    return b.once(("node", node.index, np.dtype(dtype).str), lambda: _constant(b, node, dtype))
+
+
+def _constant(b: Builder, node: Node, dtype: Any) -> str:
+    """A constant leaf as a tensor of `dtype`: an initializer, or computed from the batch size
+    when it follows the batch."""
     if node.batch_scalar is not None:  # k times the batch size, as a number
         n = b.batch_size()
         if node.batch_scalar != 1:
             n = b.add("Mul", [n, b.ints([node.batch_scalar])])
-        name = b.cast(b.squeeze(n, (0,)), dtype)
-    elif node.row is not None:  # repeats along the batch: one row, expanded at run time
+        return b.cast(b.squeeze(n, (0,)), dtype)
+    if node.row is not None:  # repeats along the batch: one row, expanded at run time
         row = b.initializer(node.row.astype(dtype), node.value.label or "const")
-        name = b.add("Expand", [row, b.shape_tensor(node.dims)])
-    else:
-        data = node.value.data
-        if type(data) is float:
-            name = b.const(data, dtype)
-        else:
-            name = b.initializer(np.asarray(data, dtype=dtype), node.value.label or "const")
-    b._cache[key] = name
-    return name
+        return b.add("Expand", [row, b.shape_tensor(node.dims)])
+    data = node.value.data
+    if type(data) is float:
+        return b.const(data, dtype)
+    return b.initializer(np.asarray(data, dtype=dtype), node.value.label or "const")
 
 
 def _write_atomically(data: bytes, path: str) -> None:
