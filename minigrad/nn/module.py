@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from minigrad.nn.hooks import ModuleHooks
 from minigrad.value import Value
 
 # Attributes the module machinery keeps for itself (containers keep their items in `_modules`
@@ -68,7 +69,7 @@ def _cast(data: Any, dtype: np.dtype) -> Any:
     return np.asarray(data, dtype=dtype).copy()
 
 
-class Module:
+class Module(ModuleHooks):
     """Base class: subclasses set parameters/sub-modules as attributes and define `forward`.
 
     >>> import minigrad as mg
@@ -91,6 +92,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._hooks:  # forward and backward hooks (nn/hooks.py)
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ----- walking the tree --------------------------------------------------------------
