@@ -162,6 +162,43 @@ def test_export_recurrent_layers(tmp_path, name):
             mo.export(model, feeds[0], tmp_path / "wrong.onnx")
 
 
+class SelfAttention(nn.Module):
+    """nn.MultiheadAttention over x, optionally causal, with or without its weights."""
+
+    def __init__(self, causal, need_weights, batch_first, **options):
+        super().__init__()
+        mg.manual_seed(5)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=F32, **options)
+        self.causal, self.need_weights = causal, need_weights
+
+    def forward(self, x):
+        length = x.shape[1] if self.attn.batch_first else x.shape[0]
+        mask = np.triu(np.ones((length, length), bool), 1) if self.causal else None
+        return self.attn(x, x, x, attn_mask=mask, need_weights=self.need_weights)
+
+
+ATTENTION = {
+    "weights": dict(causal=False, need_weights=True, batch_first=True),
+    "causal": dict(causal=True, need_weights=False, batch_first=True),
+    "causal_time_major_weights": dict(causal=True, need_weights=True, batch_first=False),
+    "no_bias": dict(causal=False, need_weights=False, batch_first=True, bias=False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTENTION))
+def test_export_multihead_attention(tmp_path, name):
+    options = ATTENTION[name]
+    model = SelfAttention(**options)
+    rng = np.random.default_rng(16)
+    shape = (lambda n: (n, 5, 8)) if options["batch_first"] else (lambda n: (5, n, 8))
+    feeds = [rand(rng, *shape(n)) for n in (2, 1, 4)]
+    axis = 0 if options["batch_first"] else 1
+    proto = check_export(model, feeds[0], tmp_path / "attn.onnx", feeds, batch_axis=axis)
+    types = [n.op_type for n in proto.graph.node]
+    assert "Softmax" in types and types.count("MatMul") >= 2
+    assert len(proto.graph.output) == (2 if options["need_weights"] else 1)
+
+
 class Tokens(nn.Module):
     """Token and position embeddings, one attention step, a linear read-out."""
 

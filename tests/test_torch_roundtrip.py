@@ -167,6 +167,32 @@ def test_recurrent_round_trip(name):
     round_trip(ours, make(), make, x)
 
 
+@needs_torch
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_multihead_attention_round_trip(batch_first):
+    mg.manual_seed(6)
+    ours = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+
+    def make():
+        return tnn.MultiheadAttention(8, 2, batch_first=batch_first).double()
+
+    x = np.random.default_rng(7).normal(size=(3, 5, 8) if batch_first else (5, 3, 8))
+
+    class SelfAttention:  # both frameworks' layers called as self-attention, weights averaged
+        def __init__(self, layer):
+            self.layer = layer
+
+        def __call__(self, x):
+            return self.layer(x, x, x)
+
+        def __getattr__(self, name):
+            return getattr(self.layer, name)
+
+    round_trip(SelfAttention(ours), SelfAttention(make()), lambda: SelfAttention(make()), x)
+    assert list(ours.state_dict()) == ["in_proj_weight", "in_proj_bias", "out_proj.weight",
+                                       "out_proj.bias"]  # fmt: skip
+
+
 def load_example():
     spec = importlib.util.spec_from_file_location("example_to_pytorch", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
