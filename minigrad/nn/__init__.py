@@ -1,8 +1,10 @@
 """Neural networks on the engine.
 
 Single-number granularity (micrograd-compatible, every weight its own Value): `Neuron`,
-`Layer`, `MLP`. Array granularity (a batch per operation, for real training): `Linear`,
-`Sequential`, the activation modules and `Dropout`. `init` fills weights; `Module` is the base.
+`Layer`, `MLP`. Array granularity (a batch per operation, for real training): `Linear`, the
+convolution, pooling, normalization and embedding layers, the activation modules and the
+dropouts, held together by `Sequential`, `ModuleList` and `ModuleDict`. `init` fills weights;
+`Module` is the base.
 """
 
 from minigrad.nn import init, utils
