@@ -315,6 +315,20 @@ def test_export_refuses_what_would_freeze_the_example(tmp_path):
     check_export(most, x, path, [x * 2.0], dynamic_batch=False)
 
 
+def test_export_unsupported_parameter_error_names_the_node_and_what_works(tmp_path):
+    def f(x):
+        picked = x[[0, 1], [1, 2]]  # two integer arrays in one index
+        picked.label = "picked"
+        return picked
+
+    with pytest.raises(mo.ExportError) as info:
+        mo.export(f, np.ones((3, 4)), tmp_path / "f.onnx")
+    text = str(info.value)
+    assert "op 'getitem'" in text and "'picked'" in text
+    assert "only as the one array among slices (x[idx], x[:, idx])" in text
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.parametrize("dynamic", [True, False])
 def test_export_refuses_values_frozen_from_an_example_of_one(tmp_path, dynamic):
     """A batch of one has no other row to compare with: the second run rotates its numbers."""
