@@ -353,6 +353,16 @@ def test_export_mask_repeated_along_the_batch(tmp_path):
     assert [list(t.dims) for t in masks] == [[1, 4, 4]]
 
 
+def test_export_scalar_mlp_with_a_fixed_size(tmp_path):
+    """micrograd's MLP of single-number Values: a graph of 0-d tensors; its input size is
+    fixed, which the second run at another size finds out."""
+    mg.manual_seed(7)
+    model, x = nn.MLP(3, [4, 4, 1]), np.array([0.5, -1.0, 2.0])
+    with pytest.raises(mo.ExportError, match="Neuron expects 3 inputs, got 4.*dynamic_batch"):
+        mo.export(model, x, tmp_path / "mlp.onnx")
+    check_export(model, x, tmp_path / "mlp.onnx", [x, -x], dynamic_batch=False)
+
+
 def test_export_argument_errors(tmp_path):
     model, x = mlp(), np.ones((2, 6), F32)
     with pytest.raises(ValueError, match="opset 12 is not supported; give one from 13"):

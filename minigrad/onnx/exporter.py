@@ -84,7 +84,7 @@ def export(
     with _eval_mode(model):
         runs = [run(model, arrays, input_names)]
         size = batch + 1 if batch is not None else _batch_size(arrays, batch_axis)
-        runs.append(run(model, vary(arrays, batch_axis, size), input_names))
+        runs.append(_second_run(model, vary(arrays, batch_axis, size), input_names, batch_axis))
     sizes = None if batch is None else (batch, batch + 1)
     graph = build(runs, input_names, _parameter_names(model), sizes)
     output_names = check_names(output_names, len(graph.outputs), "output_names", "output")
@@ -99,6 +99,19 @@ def export(
         ) from err
     _write_atomically(proto.SerializeToString(), path)
     return proto
+
+
+def _second_run(model: Any, arrays: list[np.ndarray], names: list[str], axis: int) -> tuple:
+    try:
+        return run(model, arrays, names)
+    except (ValueError, TypeError, IndexError) as err:
+        shapes = [a.shape for a in arrays]
+        raise ExportError(
+            f"export: the model fails on the example's entries along axis {axis} rotated (and "
+            f"one more for a dynamic batch: input shapes {shapes}): {err}. Pass "
+            "dynamic_batch=False if its batch size is fixed, or batch_axis= for the axis that "
+            "is the batch"
+        ) from err
 
 
 def _batch_size(arrays: list[np.ndarray], axis: int) -> int:
