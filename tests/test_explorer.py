@@ -92,6 +92,7 @@ def test_page_is_offline_and_self_contained():
     assert "@import" not in page and "url(" not in page
     assert "default-src 'none'" in page  # the browser is told to load nothing
     assert page.count("<script") == 2  # the data and the inline script
+    assert "innerHTML" not in page and "eval(" not in page  # text goes in as text only
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page or "mg-nosvg" in page
 
 

@@ -198,3 +198,20 @@ def test_clicking_an_array_node_shows_its_shape_dtype_and_range(browser, tmp_pat
     assert watched.text("#mg-node-grad .mg-shape") == "(6,)"
     assert watched.text("#mg-node-grad .mg-max") == fmt_number(float(w.grad.max()), 6)
     watched.check_clean()
+
+
+def test_the_notebook_display_runs_the_page_inside_its_iframe(browser, tmp_path):
+    model, loss = tree_age_loss()
+    explorer = viz.explore(loss, modules=model)
+    notebook = tmp_path / "notebook.html"  # what a notebook puts in its output cell
+    notebook.write_text(f"<!DOCTYPE html><html><body>{explorer._repr_html_()}</body></html>")
+    watched = Watched(browser, notebook)
+    frame = watched.page.frame_locator("iframe")
+    total = len(explorer.data["forward"]) + len(explorer.data["backward"])
+    sync_api.expect(frame.locator("#mg-counter")).to_have_text(f"Start · step 0 of {total}")
+    frame.locator("#mg-last").click()
+    sync_api.expect(frame.locator("#mg-upstream")).to_have_text(
+        explorer.data["backward"][-1]["upstream"]["full"]
+    )
+    assert frame.locator("#mg-graph svg g.node").count() > 0
+    watched.check_clean()

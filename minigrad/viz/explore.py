@@ -191,6 +191,8 @@ def _page(data: dict[str, Any], svg: str | None, renderer: str) -> str:
         "STYLE": (_ASSETS / "explorer.css").read_text(encoding="utf-8"),
         "PICTURE": picture,
         "DATA": json_for_script(data),
-        "SCRIPT": (_ASSETS / "explorer.js").read_text(encoding="utf-8"),
+        "SCRIPT": "\n".join(
+            (_ASSETS / name).read_text(encoding="utf-8") for name in ("panels.js", "explorer.js")
+        ),
     }
     return re.sub(r"/\*@(\w+)@\*/", lambda m: parts[m.group(1)], template)
