@@ -6,7 +6,9 @@ saying why, when onnx or onnxruntime is not installed (pip install -e ".[onnx]")
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,21 +86,13 @@ def test_export_batchnorm_eval_layernorm_and_mode_restored(tmp_path):
 
 
 def digits_cnn():
-    """The digits CNN's layers: conv 16 + BN + pool, conv 32 + pool, linear 64, linear 10."""
+    """The model of examples/cnn_digits.py (its own function, loaded from the file)."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "cnn_digits.py"
+    spec = importlib.util.spec_from_file_location("example_cnn_digits", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
     mg.manual_seed(2)
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1, dtype=F32),
-        nn.BatchNorm2d(16, dtype=F32),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1, dtype=F32),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(128, 64, dtype=F32),
-        nn.ReLU(),
-        nn.Linear(64, 10, dtype=F32),
-    )
+    return example.cnn(F32)
 
 
 def test_export_digits_cnn(tmp_path):
