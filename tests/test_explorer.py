@@ -210,3 +210,22 @@ def test_roots_without_gradient_or_single_number_and_bad_arguments():
         viz.explore(3.0)
     with pytest.raises(ValueError, match="explore: rankdir"):
         viz.explore(v, rankdir="up")
+
+
+def test_without_dot_the_in_process_svg_is_used(monkeypatch):
+    drawn = []
+
+    def in_process(source):
+        drawn.append(source)
+        return (
+            b'<?xml version="1.0"?>\n<svg width="10pt" height="5pt" viewBox="0 0 10 5" '
+            b'xmlns="http://www.w3.org/2000/svg"><g id="n0" class="node"></g></svg>'
+        )
+
+    monkeypatch.setattr(viz.render, "has_dot", lambda: False)
+    monkeypatch.setattr(viz.render, "svg_in_process", in_process)
+    _, loss = tree_age_loss()
+    page = viz.explore(loss)
+    assert page.renderer == "in-process" and len(drawn) == 1
+    assert 'id=n0 label="#1  loss\\ndata 1.562\\ngrad 1"' in drawn[0]  # the DOT it was given
+    assert '<svg viewBox="0 0 10 5"><g id="n0" class="node"></g></svg>' in page.html
