@@ -73,6 +73,7 @@ from minigrad.autodiff import (
 )
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.function import Function
+from minigrad.codegen import backward_code, jvp_code
 from minigrad.io import load, save
 from minigrad.random import manual_seed
 from minigrad import data, losses, nn, optim, train
@@ -97,10 +98,12 @@ __all__ = [
     "jvp",
     "vjp",
     "hvp",
-    "gradcheck",
     "Function",
-    "GradcheckError",
+    "backward_code",
+    "jvp_code",
+    "gradcheck",
     "gradgradcheck",
+    "GradcheckError",
     "save",
     "load",
     "manual_seed",

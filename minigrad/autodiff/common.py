@@ -86,10 +86,13 @@ def is_tracked(x: Any) -> bool:
 
 def fresh(x: Any, what: str) -> Value:
     """A new node standing for input x (a number, an array, a list, or a Value)."""
+    label = x.label if isinstance(x, Value) else None  # kept for pictures and programs
     if is_tracked(x):
-        return apply(Identity, x)
+        node = apply(Identity, x)
+        node.label = label
+        return node
     try:
-        return Value(x.data if isinstance(x, Value) else x)
+        return Value(x.data if isinstance(x, Value) else x, label=label)
     except (TypeError, ValueError) as err:
         raise type(err)(f"{what}: {err}") from None
 

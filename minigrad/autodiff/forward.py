@@ -51,7 +51,7 @@ class _Level:
     def __init__(self, nested: bool, on_rule: Callable | None = None) -> None:
         self.tangents: dict[Value, Any] = {}
         self.nested = nested  # rules on Values (recorded), else on plain data
-        self.on_rule = on_rule  # on_rule(node, input tangents, tangent): for jvp_code
+        self.on_rule = on_rule  # on_rule(node, input tangents, rule's tangent, fitted): jvp_code
 
     def track(self, node: Value) -> None:
         """Give a newly recorded node its tangent, from its inputs' tangents."""
@@ -66,12 +66,12 @@ class _Level:
             t = op.jvp(tangents, node.data, [x.data for x in inputs], params)
         if t is None:
             return
-        t = fit_tangent(t, node.data, op.name)
+        raw, t = t, fit_tangent(t, node.data, op.name)
         if mode.anomaly:
             check_finite(t, op, node._params, inputs, "forward-mode rule", node)
         self.tangents[node] = t
         if self.on_rule is not None:
-            self.on_rule(node, tangents, t)
+            self.on_rule(node, tangents, raw, t)
 
 
 class _Levels(threading.local):
