@@ -26,7 +26,7 @@ import numpy as np
 from minigrad.engine import apply
 from minigrad.ops.conv_args import batched, pool_args, shape_of
 from minigrad.ops.registry import Domain, Op, register
-from minigrad.ops.windows import out_size, window_slices
+from minigrad.ops.windows import out_size, window_slices, zeros_in_layout
 
 
 class _Saved:
@@ -45,7 +45,8 @@ def _padded(x, padding, fill):
     if not any(lo or hi for lo, hi in padding):
         return x
     spatial = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], padding))
-    result = np.full(x.shape[:2] + spatial, fill, dtype=x.dtype)
+    result = zeros_in_layout(x.shape[:2] + spatial, x, x.dtype)
+    result[...] = fill
     inside = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], padding))
     result[(slice(None), slice(None), *inside)] = x
     return result
@@ -70,15 +71,17 @@ def _unpad(gp, padding, shape):
 def _max_forward(x, *, kernel, stride, padding, saved=None):
     xp = _padded(x, padding, -np.inf)
     windows = _windows(x.shape, kernel, stride, padding)
-    best = xp[windows[0][1]].copy()
-    argmax = np.zeros(best.shape, dtype=np.uint8 if len(windows) < 256 else np.intp)
+    # Speed: copies and new arrays keep x's memory order ("K"): a batch-last x (a conv's
+    # output) is pooled along long contiguous runs, and so is its gradient
+    best = xp[windows[0][1]].copy(order="K")
+    argmax = np.zeros_like(best, dtype=np.uint8 if len(windows) < 256 else np.intp)
     for i, where in windows[1:]:
         entries = xp[where]
         # strictly greater: on a tie the earlier offset keeps it; a NaN always takes over
-        better = entries > best
-        better |= entries != entries
+        better = np.greater(entries, best)
+        better |= np.isnan(entries)
         np.copyto(best, entries, where=better)
-        argmax[better] = i
+        np.copyto(argmax, i, where=better)
     if saved is not None:
         saved.argmax = argmax
     return best
@@ -110,7 +113,7 @@ def _max_grad(g, out, x, *, kernel, stride, padding, saved=None):
     if hasattr(g, "_op"):  # on Values: the same routing as an op that differentiates again
         return scatter_add(g, _maxima(argmax, shape, kernel, stride, padding), shape)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(shape[2:], padding))
-    gp = np.zeros(shape[:2] + padded, dtype=g.dtype)
+    gp = zeros_in_layout(shape[:2] + padded, _data(x), g.dtype)
     overlap = any(s < k for s, k in zip(stride, kernel))
     for i, where in _windows(shape, kernel, stride, padding):
         routed = np.where(argmax == i, g, 0.0).astype(g.dtype, copy=False)
@@ -129,7 +132,7 @@ def _max_tangent(t, out, x, *, kernel, stride, padding, saved=None):
 def _avg_forward(x, *, kernel, stride, padding):
     xp = _padded(x, padding, 0.0)
     windows = _windows(x.shape, kernel, stride, padding)
-    total = xp[windows[0][1]].copy()
+    total = xp[windows[0][1]].copy(order="K")
     for _, where in windows[1:]:
         total += xp[where]
     total *= total.dtype.type(1.0 / len(windows))
@@ -155,7 +158,7 @@ def _avg_grad(g, out, x, *, kernel, stride, padding):
         )
         return reshape(spread, shape)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(shape[2:], padding))
-    gp = np.zeros(shape[:2] + padded, dtype=g.dtype)
+    gp = zeros_in_layout(shape[:2] + padded, _data(x), g.dtype)
     part = g * g.dtype.type(share)
     for _, where in _windows(shape, kernel, stride, padding):
         gp[where] += part

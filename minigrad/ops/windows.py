@@ -27,12 +27,12 @@ def out_size(size: int, kernel: int, stride: int, dilation: int, pad_total: int)
 
 def batch_last(x: np.ndarray, pads: tuple, fill: float = 0.0) -> np.ndarray:
     """x (N, C, *spatial) as (C, *padded spatial, N), padded with `fill` ((before, after) per
-    spatial axis); always a fresh array."""
+    spatial axis); a contiguous array (x's own memory if it is batch-last and unpadded)."""
     n, c, *size = x.shape
     padded = [s + lo + hi for s, (lo, hi) in zip(size, pads)]
     order = (1, *range(2, x.ndim), 0)
     if not any(lo or hi for lo, hi in pads):
-        return np.ascontiguousarray(x.transpose(order))
+        return np.ascontiguousarray(x.transpose(order))  # no copy if x is batch-last already
     result = np.full((c, *padded, n), fill, dtype=x.dtype)
     inside = tuple(slice(lo, lo + s) for s, (lo, _) in zip(size, pads))
     result[(slice(None), *inside)] = x.transpose(order)
@@ -40,11 +40,22 @@ def batch_last(x: np.ndarray, pads: tuple, fill: float = 0.0) -> np.ndarray:
 
 
 def batch_first(xt: np.ndarray, crop: tuple | None = None) -> np.ndarray:
-    """The inverse of `batch_last`: (C, *spatial, N) back to a fresh (N, C, *spatial), taking
-    only `crop` ((start, size) per spatial axis) when given."""
+    """The inverse of `batch_last`: (C, *spatial, N) seen as (N, C, *spatial), taking only
+    `crop` ((start, size) per spatial axis) when given.
+
+    Speed: a view, not a copy. Its memory stays batch-last, which elementwise ops and pooling
+    keep (numpy's ufuncs follow their inputs' memory order), so the next convolution's
+    `batch_last` of it is free, as are those of the gradients coming back the same way."""
     if crop is not None:
         xt = xt[(slice(None), *(slice(lo, lo + s) for lo, s in crop))]
-    return np.ascontiguousarray(xt.transpose(xt.ndim - 1, *range(xt.ndim - 1)))
+    return xt.transpose(xt.ndim - 1, *range(xt.ndim - 1))
+
+
+def zeros_in_layout(shape: tuple, like: np.ndarray, dtype) -> np.ndarray:
+    """zeros(shape) whose memory runs through the axes in the same order as `like`'s (a
+    batch-last array gets a batch-last array), for gradients added slice by slice."""
+    order = sorted(range(like.ndim), key=lambda axis: -abs(like.strides[axis]))
+    return np.zeros([shape[axis] for axis in order], dtype=dtype).transpose(np.argsort(order))
 
 
 def window_slices(offset: tuple, stride: tuple, dilation: tuple, out: tuple, lead: int = 1):
