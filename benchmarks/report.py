@@ -80,7 +80,8 @@ def header(threads: str, quick: bool) -> str:
         f"- date: {now}",
         f"- machine: {_cpu_model()}, {cores} cores ({usable} usable), {platform.system()}",
         f"- Python {platform.python_version()}, numpy {numpy.__version__}, "
-        f"torch {_version('torch')}, micrograd {_version('micrograd')}",
+        f"torch {_version('torch')}, micrograd {_version('micrograd')}, "
+        f"mygrad {_version('mygrad')}",
         f"- minigrad: {REPO_ROOT} at {_minigrad_revision()}",
         f"- threads per library (BLAS, torch): {threads}",
         f"- load average at start: {_load()}",

@@ -17,9 +17,9 @@ import report
 import targets
 from harness import REPO_ROOT, time_case
 
-ALL_WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W7"]
+ALL_WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
 # minigrad-params: W3 and W4 with `loss.backward(inputs=parameters)` (no intermediates' .grad)
-ALL_PEERS = ["minigrad", "minigrad-params", "numpy", "torch", "micrograd"]
+ALL_PEERS = ["minigrad", "minigrad-params", "numpy", "torch", "micrograd", "mygrad"]
 FLAT_MARKS = (100, 1000)
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]
 
@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     if "minigrad" in args.peers:
         print()
         print(targets.targets(groups, flat, FLAT_MARKS))
+        if "W6" in groups:
+            print()
+            print(targets.targets_w6(groups))
         if "W7" in groups:
             print()
             print(targets.targets_w7(groups))

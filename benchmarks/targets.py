@@ -96,6 +96,23 @@ def _versus(groups, workload, key, other, limit) -> tuple[str, bool | None]:
     return "", None
 
 
+def targets_w6(groups: Groups) -> str:
+    """Issue 12's speed targets (W6), as the table above."""
+    rows = [
+        ("W6 LeNet-5: <= 1.2x numpy", _ratio(groups, "W6", "b64-float32", 1.2)),
+        ("W6 LeNet-5: <= 3x torch", _versus(groups, "W6", "b64-float32", "torch", 3.0)),
+        ("W6 LeNet-5: faster than MyGrad", _versus(groups, "W6", "b64-float32", "mygrad", 1.0)),
+    ]
+    lines = [
+        "## Issue 12 targets for minigrad",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+    ]
+    lines += [_line(text, measured, passed) for text, (measured, passed) in rows]
+    return "\n".join(lines)
+
+
 def targets_w7(groups: Groups) -> str:
     """Issue 13's speed targets (W7), as the table above."""
     rows = [
