@@ -100,18 +100,24 @@ def _pushed(level: _Level) -> Iterator[None]:
     visible, listener = _levels.visible, mode.on_record
     _levels.levels.append(level)
     _levels.visible = len(_levels.levels)
-    mode.on_record = _listen
+    if listener is not _listen:  # (setting the mode costs a few microseconds: only once)
+        mode.on_record = _listen
     try:
         yield
     finally:
         _levels.levels.pop()
         _levels.visible = visible
-        mode.on_record = listener
+        if listener is not _listen:
+            mode.on_record = listener
 
 
 def fit_tangent(t: Any, like: Any, name: str = "jvp") -> Any:
     """A rule's result as the tangent of a node with data `like`: broadcast to its shape (a
     rule may give it in an input's shape), in its dtype, a float for a float."""
+    if type(t) is type(like) and (
+        type(t) is float or (t.shape == like.shape and t.dtype == like.dtype)
+    ):
+        return t  # Speed: the usual case, already fitting
     shape = np.shape(like)
     if isinstance(t, Value):
         return t if t.shape == shape else broadcast_to(t, shape)
@@ -159,7 +165,8 @@ def run_jvp(
     Returns (outputs, their tangents, f returned a tuple, nested, the fresh inputs)."""
     nested = inside_transform() or any(is_tracked(x) for x in (*primals, *tangents))
     level = _Level(nested, on_rule)
-    with enable_grad():  # forward mode needs the ops recorded, even inside no_grad
+    with contextlib.nullcontext() if mode.grad_enabled else enable_grad():
+        # forward mode needs the ops recorded, even inside no_grad
         args = [fresh(p, "jvp") for p in primals]  # seen by the outer levels only
         seeds = [_seed(t, a, k) for k, (t, a) in enumerate(zip(tangents, args))]
         with running(), _pushed(level):
