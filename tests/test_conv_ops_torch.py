@@ -132,6 +132,9 @@ POOL_CASES = [
     (2, (2, 2, 7, 9), dict(kernel_size=3, stride=2, padding=1)),
     (2, (1, 2, 6, 7), dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1))),
     (2, (2, 1, 5, 5), dict(kernel_size=3, stride=1)),  # overlapping windows
+    (1, (1, 2, 7), dict(kernel_size=1, stride=3)),  # gaps between the windows
+    (2, (1, 2, 6, 6), dict(kernel_size=2, stride=3)),
+    (2, (2, 2, 6, 6), dict(kernel_size=2, stride=2)),  # windows tiling the input exactly
 ]
 
 

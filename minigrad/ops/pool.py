@@ -18,7 +18,6 @@ same places. Average pooling's gradient is a transposed convolution with a const
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -58,9 +57,8 @@ def _windows(shape, kernel, stride, padding):
         out_size(n, k, s, 1, lo + hi)
         for n, k, s, (lo, hi) in zip(shape[2:], kernel, stride, padding)
     )
-    ones = (1,) * len(kernel)
-    offsets = itertools.product(*map(range, kernel))
-    return [(i, window_slices(o, stride, ones, out, lead=2)) for i, o in enumerate(offsets)]
+    slices = window_slices(kernel, stride, (1,) * len(kernel), out, lead=2)
+    return [(i, where) for i, (_, where) in enumerate(slices)]
 
 
 def _unpad(gp, padding, shape):
@@ -113,14 +111,17 @@ def _max_grad(g, out, x, *, kernel, stride, padding, saved=None):
     if hasattr(g, "_op"):  # on Values: the same routing as an op that differentiates again
         return scatter_add(g, _maxima(argmax, shape, kernel, stride, padding), shape)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(shape[2:], padding))
-    gp = zeros_in_layout(shape[:2] + padded, _data(x), g.dtype)
     overlap = any(s < k for s, k in zip(stride, kernel))
+    # the windows tile the input exactly: every entry is written once below
+    tiled = all(
+        s == k and n == s * m for n, s, k, m in zip(padded, stride, kernel, argmax.shape[2:])
+    )
+    gp = zeros_in_layout(shape[:2] + padded, _data(x), g.dtype, zero=not tiled)
     for i, where in _windows(shape, kernel, stride, padding):
-        routed = np.where(argmax == i, g, 0.0).astype(g.dtype, copy=False)
         if overlap:
-            gp[where] += routed
+            gp[where] += g * (argmax == i)
         else:
-            gp[where] = routed  # the windows do not overlap: each entry is written once
+            np.multiply(g, argmax == i, out=gp[where])
     return _unpad(gp, padding, shape)
 
 

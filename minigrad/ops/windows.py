@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,27 +52,33 @@ def batch_first(xt: np.ndarray, crop: tuple | None = None) -> np.ndarray:
     return xt.transpose(xt.ndim - 1, *range(xt.ndim - 1))
 
 
-def zeros_in_layout(shape: tuple, like: np.ndarray, dtype) -> np.ndarray:
-    """zeros(shape) whose memory runs through the axes in the same order as `like`'s (a
-    batch-last array gets a batch-last array), for gradients added slice by slice."""
+def zeros_in_layout(shape: tuple, like: np.ndarray, dtype, zero: bool = True) -> np.ndarray:
+    """zeros(shape) (or uninitialized, zero=False) whose memory runs through the axes in the
+    same order as `like`'s (a batch-last array gets a batch-last array)."""
     order = sorted(range(like.ndim), key=lambda axis: -abs(like.strides[axis]))
-    return np.zeros([shape[axis] for axis in order], dtype=dtype).transpose(np.argsort(order))
+    make = np.zeros if zero else np.empty
+    return make([shape[axis] for axis in order], dtype=dtype).transpose(np.argsort(order))
 
 
-def window_slices(offset: tuple, stride: tuple, dilation: tuple, out: tuple, lead: int = 1):
-    """The entries every window takes at kernel position `offset`, as slices of the padded
-    input, after `lead` whole leading axes (1 for the channels of the batch-last layout)."""
-    parts = zip(offset, stride, dilation, out)
-    spatial = (slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in parts)
-    return (slice(None),) * lead + tuple(spatial)
+@lru_cache(maxsize=256)
+def window_slices(kernel: tuple, stride: tuple, dilation: tuple, out: tuple, lead: int = 1):
+    """For every kernel offset, in window order: the offset, and the entries every window
+    takes there as slices of the padded input, after `lead` whole leading axes (1 for the
+    channels of the batch-last layout). Speed: made once per geometry."""
+    result = []
+    for offset in itertools.product(*map(range, kernel)):
+        parts = zip(offset, stride, dilation, out)
+        spatial = tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in parts)
+        result.append((offset, (slice(None),) * lead + spatial))
+    return tuple(result)
 
 
 def unfold(xt: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out: tuple):
     """im2col: from xt (C, *padded, N), every window as an array (C, *kernel, *out, N), with
     cols[c, *k, *p, n] = xt[c, *(p * stride + k * dilation), n]."""
     cols = np.empty((xt.shape[0], *kernel, *out, xt.shape[-1]), dtype=xt.dtype)
-    for offset in itertools.product(*map(range, kernel)):
-        cols[(slice(None), *offset)] = xt[window_slices(offset, stride, dilation, out)]
+    for offset, where in window_slices(kernel, stride, dilation, out):
+        cols[(slice(None), *offset)] = xt[where]
     return cols
 
 
@@ -81,8 +88,8 @@ def fold(cols: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padded
     d = len(kernel)
     out = cols.shape[1 + d : 1 + 2 * d]
     xt = np.zeros((cols.shape[0], *padded, cols.shape[-1]), dtype=cols.dtype)
-    for offset in itertools.product(*map(range, kernel)):
-        xt[window_slices(offset, stride, dilation, out)] += cols[(slice(None), *offset)]
+    for offset, where in window_slices(kernel, stride, dilation, out):
+        xt[where] += cols[(slice(None), *offset)]
     return xt
 
 
