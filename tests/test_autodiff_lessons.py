@@ -85,3 +85,25 @@ def test_jacobian_modes_table_names_the_faster_mode():
     module = load("jacobian_modes")
     rows = [{"n": 300, "m": 3, "jacfwd": 0.3, "jacrev": 0.001}]
     assert module.table(rows).splitlines()[-1].endswith("jacrev, 300.0x")
+
+
+def _readme_section() -> str:
+    text = (EXAMPLES.parent / "README.md").read_text()
+    return text.split("## Studying autodiff", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_studying_autodiff_code_runs_and_its_program_excerpt_is_true(capsys):
+    section = _readme_section()
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.startswith("0.4412")
+    import minigrad as mg
+    from minigrad.lessons import tree_age_network
+
+    loss = losses.mse_loss(tree_age_network()([5.0, 7.0]), 5.0)
+    loss.label = "loss"
+    program = str(mg.backward_code(loss))
+    excerpt = section.split("```text\n", 1)[1].split("```", 1)[0]
+    for line in excerpt.splitlines():
+        if line != "...":
+            assert line in program.splitlines(), line
