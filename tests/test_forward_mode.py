@@ -229,3 +229,29 @@ def test_jvp_through_backward_with_create_graph_inside():
         return x.grad
 
     assert mg.jvp(slope, (2.0,), (1.0,)) == (12.0, 12.0)
+
+
+def test_compositions_agree_through_a_small_cnn():
+    # forward over reverse (hvp, jacfwd of grad), reverse over reverse (hessian) and reverse
+    # over forward (grad of jvp) give one Hessian, through conv, tanh, flatten, linear and the
+    # fused cross-entropy
+    rng = np.random.default_rng(5)
+    model = mg.nn.Sequential(
+        mg.nn.Conv2d(1, 2, 3, rng=rng), mg.nn.Tanh(), mg.nn.Flatten(), mg.nn.Linear(8, 3, rng=rng)
+    )
+    x = rng.standard_normal((2, 1, 4, 4))
+    v = rng.standard_normal(x.shape)
+    labels = np.array([0, 2])
+
+    def f(inputs):
+        return mg.losses.cross_entropy(model(inputs), labels)
+
+    hess = mg.hessian(f)(x).reshape(x.size, x.size)
+    np.testing.assert_allclose(hess, hess.T, atol=1e-15)
+    hv = hess @ v.reshape(-1)
+    np.testing.assert_allclose(mg.hvp(f, x, v).reshape(-1), hv, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(
+        mg.jacfwd(mg.grad(f))(x).reshape(x.size, x.size), hess, rtol=1e-10, atol=1e-15
+    )
+    reverse_over_forward = mg.grad(lambda a: mg.jvp(f, (a,), (v,))[1])(x)
+    np.testing.assert_allclose(reverse_over_forward.reshape(-1), hv, rtol=1e-10, atol=1e-15)
