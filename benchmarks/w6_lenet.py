@@ -71,14 +71,16 @@ def _col2im(gcols, channels, k, out, size, n):
 
 
 def _pool(a):
-    """2x2 max pooling of (C, H, W, N); the offset of each maximum (first one on a tie)."""
-    best = a[:, 0::2, 0::2].copy()
-    where = np.zeros(best.shape, dtype=np.uint8)
-    for i, (r, c) in enumerate([(0, 1), (1, 0), (1, 1)], start=1):
-        entries = a[:, r::2, c::2]
-        better = entries > best
-        np.copyto(best, entries, where=better)
-        where[better] = i
+    """2x2 max pooling of (C, H, W, N); the offset of each maximum (first one on a tie). The
+    maximum first, then where it is, from the last offset to the first (this takes half the
+    time of updating both offset by offset)."""
+    entries = [a[:, r::2, c::2] for r, c in ((0, 0), (0, 1), (1, 0), (1, 1))]
+    best = np.maximum(entries[0], entries[1])
+    np.maximum(best, entries[2], out=best)
+    np.maximum(best, entries[3], out=best)
+    where = np.full(best.shape, 3, dtype=np.uint8)
+    for i in (2, 1, 0):
+        np.copyto(where, i, where=entries[i] == best)
     return best, where
 
 

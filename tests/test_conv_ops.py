@@ -60,9 +60,12 @@ def test_max_pool_padding_is_never_the_maximum():
     np.testing.assert_array_equal(x.grad, [[[[4.0, 0.0], [0.0, 0.0]]]])
 
 
-def test_max_pool_nan_propagates():
-    x = np.array([[[1.0, np.nan, 3.0, 4.0]]])
-    np.testing.assert_array_equal(ops.max_pool1d(x, 2), [[[np.nan, 4.0]]])
+def test_max_pool_nan_propagates_and_its_last_nan_gets_the_gradient():
+    x = Value(np.array([[[1.0, np.nan, 3.0, 4.0, np.nan, np.nan, 2.0]]]))
+    out = ops.max_pool1d(x, 3, stride=2)
+    np.testing.assert_array_equal(out.data, [[[np.nan, np.nan, np.nan]]])
+    out.backward(np.array([[[1.0, 10.0, 100.0]]]))
+    np.testing.assert_array_equal(x.grad, [[[0.0, 1.0, 0.0, 0.0, 10.0, 100.0, 0.0]]])
 
 
 def test_avg_pool_counts_the_padding():

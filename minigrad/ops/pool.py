@@ -5,7 +5,7 @@
 - Max pooling pads with -inf and sends each window's gradient to its maximum. On a tie the
   first maximum in window order (row by row) wins, as in PyTorch's CPU kernels: ReLU outputs
   tie at 0 all the time, and one entry gets the whole gradient, not a share. A NaN counts as
-  the maximum (it propagates, as in PyTorch).
+  the maximum: it propagates, and the window's last NaN gets the gradient (as in PyTorch).
 - Average pooling pads with zeros and divides by the kernel size, padding included (PyTorch's
   default count_include_pad=True).
 
@@ -68,18 +68,21 @@ def _unpad(gp, padding, shape):
 
 def _max_forward(x, *, kernel, stride, padding, saved=None):
     xp = _padded(x, padding, -np.inf)
-    windows = _windows(x.shape, kernel, stride, padding)
-    # Speed: copies and new arrays keep x's memory order ("K"): a batch-last x (a conv's
-    # output) is pooled along long contiguous runs, and so is its gradient
-    best = xp[windows[0][1]].copy(order="K")
-    argmax = np.zeros_like(best, dtype=np.uint8 if len(windows) < 256 else np.intp)
-    for i, where in windows[1:]:
-        entries = xp[where]
-        # strictly greater: on a tie the earlier offset keeps it; a NaN always takes over
-        better = np.greater(entries, best)
-        better |= np.isnan(entries)
-        np.copyto(best, entries, where=better)
-        np.copyto(argmax, i, where=better)
+    entries = [xp[where] for _, where in _windows(x.shape, kernel, stride, padding)]
+    # Speed: new arrays keep x's memory order ("K"): a batch-last x (a conv's output) is
+    # pooled along long contiguous runs. The maximum first (NaN propagates), then which offset
+    # holds it: the first one on a tie, as the offsets are tried from the last to the first.
+    best = entries[0].copy(order="K") if len(entries) == 1 else np.maximum(entries[0], entries[1])
+    for e in entries[2:]:
+        np.maximum(best, e, out=best)
+    last = len(entries) - 1
+    argmax = np.full_like(best, last, dtype=np.uint8 if last < 256 else np.intp)
+    for i in range(last - 1, -1, -1):
+        np.copyto(argmax, i, where=np.equal(entries[i], best))
+    nan = np.isnan(best)
+    if nan.any():  # a window with a NaN: its last NaN gets the gradient, as in PyTorch
+        for i, e in enumerate(entries):
+            np.copyto(argmax, i, where=np.isnan(e))
     if saved is not None:
         saved.argmax = argmax
     return best
