@@ -255,3 +255,15 @@ def test_compositions_agree_through_a_small_cnn():
     )
     reverse_over_forward = mg.grad(lambda a: mg.jvp(f, (a,), (v,))[1])(x)
     np.testing.assert_allclose(reverse_over_forward.reshape(-1), hv, rtol=1e-10, atol=1e-15)
+
+
+def test_transform_and_function_docstring_examples_run():
+    import doctest
+
+    import minigrad.autodiff.forward
+    import minigrad.autodiff.reverse
+    import minigrad.function
+
+    for module in (minigrad.autodiff.reverse, minigrad.autodiff.forward, minigrad.function):
+        result = doctest.testmod(module, verbose=False)
+        assert result.attempted >= 3 and result.failed == 0, module.__name__
