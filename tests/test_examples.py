@@ -4,6 +4,7 @@ Run in full: tree_age, two_layer (1500 steps), iris (200 epochs), digits (40 epo
 Reduced: moons runs 40 of micrograd's 100 steps (its learning rate decays from 1.0 to 0.1 over
 the steps run), because the single-number network costs about a second a step; the full demo
 reaches 100% training accuracy. cnn_digits runs 5 of its 30 epochs (the full run: 0.98 and above).
+sine_lstm runs 6 of its 30 epochs, char_model 2 of 30, transformer_reverse 200 of its 600 steps.
 """
 
 import importlib.util
@@ -99,3 +100,30 @@ def test_cnn_digits_held_out_accuracy_shortened_run(capsys):
     model = module.cnn()
     assert all(p.dtype == np.float32 for p in model.parameters())
     assert all(b.dtype in (np.float32, np.int64) for b in model.buffers())
+
+
+def test_sine_lstm_forecast_near_the_noise_floor_shortened_run(capsys, tmp_path):
+    module = load("sine_lstm")
+    _, mse, series, forecast = module.train_forecaster(epochs=6)  # the full run: 30 epochs
+    assert mse < 1.5 * module.NOISE**2  # 1.20x measured (the full run: 1.09x)
+    assert forecast.shape == (len(series) - 1,)
+    module.main(["--epochs", "1"])
+    assert "noise variance 0.01000" in capsys.readouterr().out
+
+
+def test_char_model_learns_and_matches_torch_shortened_run():
+    module = load("char_model")
+    model, val, start, alphabet = module.train_minigrad(epochs=2)  # the full run: 30 epochs
+    assert val < 2.8 < np.log(len(alphabet))  # 2.59 measured; uniform guessing: 4.5 nats/char
+    text = module.sample(model, alphabet, length=50)
+    assert text.startswith("def ") and len(text) == 54 and set(text) <= set(alphabet)
+    pytest.importorskip("torch", reason="the PyTorch twin of the char model needs torch")
+    theirs = module.train_torch(2, start, alphabet)
+    assert abs(val / theirs - 1) < 0.05  # the same start and data: 1.0000 measured
+
+
+def test_transformer_reverses_digits_shortened_run():
+    module = load("transformer_reverse")
+    model, accuracy, curve = module.train_reverser(steps=200)  # the full run: 600 steps
+    assert accuracy >= 0.95  # 1.0 measured
+    assert curve[-1] < curve[0] / 50
