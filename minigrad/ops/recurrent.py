@@ -20,6 +20,8 @@ Gradient rules: the plain backward reads the gate activations its forward saved 
 `saved` parameter, as softmax_cross_entropy does). On Values (create_graph=True) the forward is
 run again with minigrad's own ops and the same backward lines run on Values, so second
 derivatives come out right; forward mode (jvp) runs the tangents along the recurrence.
+
+This file holds rnn_scan and what the three share; lstm_scan is in lstm.py, gru_scan in gru.py.
 """
 
 from __future__ import annotations
