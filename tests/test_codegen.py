@@ -207,3 +207,17 @@ def test_jvp_code_of_a_convolution():
 def test_codegen_docstring_example_runs():
     result = doctest.testmod(minigrad.codegen, verbose=False)
     assert result.attempted >= 2 and result.failed == 0
+
+
+def test_backward_code_writes_out_multi_line_rules_and_module_calls():
+    # where's rules sit on lines of their own inside a tuple, and call np.logical_not: both are
+    # written out as formulas, not as calls of the rule
+    a = Value(np.array([[0.5, -1.0], [2.0, -0.3]]), label="a")
+    b = Value(np.array([1.5, 0.7]), label="b")
+    f = (mg.where(a.data > 0, a, b) * 2.0).sum() + (a - b).sum()
+    program = mg.backward_code(f)
+    text = str(program)
+    assert "rule(" not in text and "Helpers defined outside" not in text
+    assert "_in_dtype(np.logical_not(" in text
+    assert re.search(r"sum_to\(-g_v\d+, b\)$", text, re.M)  # a - b: gb = -g, summed to b
+    _check_every_grad(f, program)

@@ -29,24 +29,28 @@ def _parsed(filename: str) -> ast.Module | None:
         return None
 
 
-def _same_code(node: ast.Lambda, code: types.CodeType, filename: str) -> bool:
-    """Whether the lambda in the source compiles to the rule's own code."""
-    try:
-        compiled = compile(ast.Expression(body=node), filename, "eval")
-    except (SyntaxError, ValueError, TypeError):
-        return False
-    inner = next((c for c in compiled.co_consts if isinstance(c, types.CodeType)), None)
-    return (
-        inner is not None
-        and inner.co_code == code.co_code
-        and inner.co_names == code.co_names
-        and inner.co_consts == code.co_consts
-    )
+def _span(code: types.CodeType) -> tuple | None:
+    """Where the rule's expression is in its file: ((line, column), (end line, end column))
+    of its instructions (zero-width ones, the function's own bookkeeping, left out)."""
+    spans = [
+        ((line, col), (end_line, end_col))
+        for line, end_line, col, end_col in code.co_positions()
+        if line is not None and col is not None and (line, col) != (end_line, end_col)
+    ]
+    if not spans:
+        return None  # python -X no_debug_ranges: no columns
+    return min(a for a, _ in spans), max(b for _, b in spans)
+
+
+def _encloses(node: ast.expr, span: tuple) -> bool:
+    start, end = span
+    return (node.lineno, node.col_offset) <= start and end <= (node.end_lineno, node.end_col_offset)
 
 
 @functools.cache
 def lambda_source(rule: Callable) -> ast.Lambda | None:
-    """The rule's lambda in its source file, or None (not a lambda, no source, a closure)."""
+    """The rule's lambda in its source file, or None (not a lambda, no source, a closure): the
+    innermost lambda whose expression holds every instruction of the rule's code."""
     code = getattr(rule, "__code__", None)
     if code is None or rule.__name__ != "<lambda>" or code.co_freevars:
         return None
@@ -55,13 +59,20 @@ def lambda_source(rule: Callable) -> ast.Lambda | None:
     except TypeError:
         return None
     tree = _parsed(filename) if filename else None
-    if tree is None:
+    span = _span(code)
+    if tree is None or span is None:
         return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno:
-            if _same_code(node, code, filename):
-                return node
-    return None
+    found = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Lambda)
+        and node.lineno == code.co_firstlineno
+        and _encloses(node.body, span)
+        and [a.arg for a in node.args.args] == list(code.co_varnames[: code.co_argcount])
+    ]
+    if not found:
+        return None
+    return min(found, key=lambda n: (n.body.end_lineno - n.body.lineno, n.body.col_offset * -1))
 
 
 def parameters(rule: Callable) -> list[str]:
