@@ -105,6 +105,27 @@ def test_optimizer_skips_frozen_parameters_and_module_requires_grad():
     assert not np.array_equal(model[2].weight.data, before)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=0.1),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+        lambda ps: optim.Adam(ps, lr=0.1),
+        lambda ps: optim.AdamW(ps, lr=0.1),
+        lambda ps: optim.RMSprop(ps, lr=0.1),
+    ],
+)
+def test_optimizers_skip_a_parameter_frozen_after_its_gradient_was_computed(make):
+    model = nn.Linear(3, 2, rng=0)
+    opt = make(model.parameters())
+    model(np.ones((4, 3))).sum().backward()
+    model.weight.requires_grad_(False)  # its .grad is still there
+    weight, bias = model.weight.data.copy(), model.bias.data.copy()
+    opt.step()
+    np.testing.assert_array_equal(model.weight.data, weight)
+    assert not np.array_equal(model.bias.data, bias)
+
+
 def test_micrograd_style_scalar_lists_keep_working():
     model = nn.MLP(2, [3, 1])
     named = [n for n, _ in model.named_parameters()]

@@ -54,7 +54,7 @@ class Adam(Optimizer):
             wd, amsgrad = group["weight_decay"], group["amsgrad"]
             for p in group["params"]:
                 g = p.grad
-                if g is None:
+                if g is None or not p.requires_grad:  # frozen: skipped
                     continue
                 if wd and self.decoupled:
                     p.data *= 1.0 - lr * wd

@@ -6,7 +6,8 @@ An optimizer holds the parameters (Values) and updates their `.data` from their 
 
 The same code updates single-number parameters (Python floats, micrograd style) and array
 parameters (in place, keeping float32 as float32, state included). A parameter whose `.grad` is
-None is skipped. Notation in the subclasses: w a parameter, g its gradient, lr the learning rate,
+None, or that is frozen (`requires_grad` False, even with a gradient left from before), is
+skipped. Notation in the subclasses: w a parameter, g its gradient, lr the learning rate,
 t the step count.
 
 `state_dict()` holds only numpy arrays, numbers, strings, lists and dicts (it saves with

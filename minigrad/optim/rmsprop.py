@@ -48,7 +48,7 @@ class RMSprop(Optimizer):
             wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
             for p in group["params"]:
                 g = p.grad
-                if g is None:
+                if g is None or not p.requires_grad:  # frozen: skipped
                     continue
                 if wd:
                     g = g + wd * p.data

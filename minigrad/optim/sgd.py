@@ -48,13 +48,13 @@ class SGD(Optimizer):
             lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
             if not momentum and not wd:  # the plain rule, the hot path
                 for p in group["params"]:
-                    if p.grad is not None:
+                    if p.grad is not None and p.requires_grad:  # frozen: skipped
                         p.data -= lr * p.grad
                 continue
             dampening, nesterov = group["dampening"], group["nesterov"]
             for p in group["params"]:
                 g = p.grad
-                if g is None:
+                if g is None or not p.requires_grad:  # frozen: skipped
                     continue
                 if wd:
                     g = g + wd * p.data  # a new object: p.grad is never changed
