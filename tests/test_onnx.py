@@ -85,14 +85,19 @@ def test_export_batchnorm_eval_layernorm_and_mode_restored(tmp_path):
     assert all(m.training for m in model.modules())  # export ran in eval mode, then restored it
 
 
+def example(name):
+    """An example script of examples/, loaded from its file."""
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def digits_cnn():
-    """The model of examples/cnn_digits.py (its own function, loaded from the file)."""
-    path = Path(__file__).resolve().parent.parent / "examples" / "cnn_digits.py"
-    spec = importlib.util.spec_from_file_location("example_cnn_digits", path)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    """The model of examples/cnn_digits.py (its own function)."""
     mg.manual_seed(2)
-    return example.cnn(F32)
+    return example("cnn_digits").cnn(F32)
 
 
 def test_export_digits_cnn(tmp_path):
@@ -105,6 +110,22 @@ def test_export_digits_cnn(tmp_path):
     types = [n.op_type for n in proto.graph.node]
     assert types.count("Conv") == 2 and types.count("MaxPool") == 2 and types.count("Gemm") == 2
     assert "BatchNormalization" not in types  # BatchNorm in eval mode: its elementwise ops
+
+
+def test_export_frozen_layer_dropout_and_no_grad(tmp_path):
+    """Frozen parameters are initializers too, dropout is off (eval mode), and an export
+    inside no_grad still records the graph."""
+    rng = np.random.default_rng(18)
+    mg.manual_seed(9)
+    model = nn.Sequential(
+        nn.Linear(3, 4, dtype=F32), nn.Dropout(0.5), nn.ReLU(), nn.Linear(4, 2, dtype=F32)
+    )
+    model[0].requires_grad_(False)
+    feeds = [rand(rng, n, 3) for n in (2, 5)]
+    with mg.no_grad():
+        proto = check_export(model, mg.Value(feeds[0]), tmp_path / "m.onnx", feeds)
+    assert [t.name for t in proto.graph.initializer] == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    assert [n.op_type for n in proto.graph.node] == ["Gemm", "Relu", "Gemm"]
 
 
 class SequenceClassifier(nn.Module):
@@ -220,6 +241,24 @@ def test_export_embedding_takes_int64_token_input(tmp_path):
     assert any(list(n.input) == ["emb.weight", "input"] for n in gathers)
     feeds = [rng.integers(0, 10, size=(3, 6)) for _ in range(2)]
     check_export(Tokens(), tokens, tmp_path / "fixed.onnx", feeds, dynamic_batch=False)
+
+
+def test_export_transformer_example(tmp_path):
+    """examples/transformer_reverse.py's Reverser (token and position Embeddings, two encoder
+    blocks of MultiheadAttention, LayerNorm and a feed-forward, a Linear head), with every
+    parameter moved off its initial value so LayerNorm's scale and shift count too."""
+    mg.manual_seed(8)
+    model = example("transformer_reverse").Reverser()
+    rng = np.random.default_rng(17)
+    for p in model.parameters():
+        p.data = (p.data + rng.normal(size=p.shape) * 0.1).astype(F32)
+    digits = rng.integers(0, 10, size=(4, 8))
+    feeds = [rng.integers(0, 10, size=(n, 8)) for n in (4, 1, 9)]
+    proto = check_export(model, digits, tmp_path / "reverse.onnx", feeds, output_names=["scores"])
+    types = [n.op_type for n in proto.graph.node]
+    assert types.count("Softmax") == 2 and types.count("Gather") == 2  # 2 blocks, 2 lookups
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == ["batch", 8, 10]
 
 
 def test_export_several_inputs_and_nested_outputs_with_names(tmp_path):
