@@ -261,6 +261,17 @@ def test_export_transformer_example(tmp_path):
     assert [d.dim_param or d.dim_value for d in dims] == ["batch", 8, 10]
 
 
+def test_export_sine_lstm_example_in_float32(tmp_path):
+    """examples/sine_lstm.py's Forecaster (LSTM then Linear, float64) made float32 with
+    .float(), as ONNX Runtime's LSTM wants; its sequence length follows the example."""
+    mg.manual_seed(10)
+    model = example("sine_lstm").Forecaster().float()
+    rng = np.random.default_rng(19)
+    feeds = [rand(rng, n, 12, 1) for n in (3, 1, 6)]
+    proto = check_export(model, feeds[0], tmp_path / "sine.onnx", feeds)
+    assert [n.op_type for n in proto.graph.node].count("LSTM") == 1
+
+
 def test_export_several_inputs_and_nested_outputs_with_names(tmp_path):
     rng = np.random.default_rng(5)
     w = mg.Value(rand(rng, 4, 3), label="w")
