@@ -74,35 +74,32 @@ def backward_fast(root: Value, seed: Any, accumulate: bool, wanted: set | None) 
                     else:
                         y._n -= 1
                 continue
-            if op.rules_only and node._rest is None:
-                _rules_plain(node, op, g, ready, summed)
-            else:
+            if not op.rules_only or node._rest is not None:
                 _vjp_plain(node, op, g, ready, summed)
+                continue
+            # Speed: one or two inputs without parameters (most array nodes): the rules called
+            # directly, and + and * on arrays written out (as in ops/arithmetic.py)
+            x, y = node._x, node._y
+            if y is None:
+                if x.requires_grad:  # (not if switched off after the op was recorded)
+                    _pass_on(x, op.grads[0](g, node.data, x.data), g, ready, summed)
+                continue
+            x_value, y_value = isinstance(x, Value), isinstance(y, Value)
+            xd = x.data if x_value else x  # a raw constant is kept as plain data
+            yd = y.data if y_value else y
+            if x_value and x.requires_grad:
+                gx = g if op is Add else g * yd if op is Mul else op.grads[0](g, node.data, xd, yd)
+                _pass_on(x, gx, g, ready, summed)
+                gx = None  # the local lets go of the array at once (freed once used, not later)
+            if y_value and y.requires_grad:
+                gy = g if op is Add else g * xd if op is Mul else op.grads[1](g, node.data, xd, yd)
+                _pass_on(y, gy, g, ready, summed)
+                gy = None
     except BaseException:
         for node in nodes:
             node._g = None  # a failed pass leaves nothing pending behind
         raise
     return found
-
-
-def _rules_plain(node: Value, op: Any, g: Any, ready: list, summed: set) -> None:
-    """One or two inputs, no parameters (most nodes). Speed: the rules called directly, and
-    + and * on arrays written out (as in ops/arithmetic.py)."""
-    x, y = node._x, node._y
-    if y is None:
-        if x.requires_grad:  # (not if switched off after the op was recorded)
-            _pass_on(x, op.grads[0](g, node.data, x.data), g, ready, summed)
-        return
-    x_value, y_value = isinstance(x, Value), isinstance(y, Value)
-    xd = x.data if x_value else x  # a raw constant is kept as plain data
-    yd = y.data if y_value else y
-    if x_value and x.requires_grad:
-        gx = g if op is Add else g * yd if op is Mul else op.grads[0](g, node.data, xd, yd)
-        _pass_on(x, gx, g, ready, summed)
-        gx = None  # the local lets go of the array at once (freed once used, not later)
-    if y_value and y.requires_grad:
-        gy = g if op is Add else g * xd if op is Mul else op.grads[1](g, node.data, xd, yd)
-        _pass_on(y, gy, g, ready, summed)
 
 
 def _vjp_plain(node: Value, op: Any, g: Any, ready: list, summed: set) -> None:

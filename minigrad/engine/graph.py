@@ -70,19 +70,17 @@ def fit(gx: Any, x: Value, g: Any) -> Any:
     may change `.grad` in place, while add's rule passes `g` itself on and reshape a view of it).
     """
     xd = x.data
-    if isinstance(gx, Value):
-        return sum_to(gx, xd)
+    if type(gx) is np.ndarray and type(xd) is np.ndarray:  # Speed: the usual case first
+        if gx.shape != xd.shape:
+            gx = sum_to_shape(gx, xd.shape)
+        if gx.dtype is not xd.dtype and gx.dtype != xd.dtype:  # `is`: the usual case, quickly
+            gx = gx.astype(xd.dtype)
+        if x._op is None and (gx is g or gx.base is not None):
+            gx = gx.copy()
+        return gx
     if type(gx) is float and type(xd) is float:
         return gx
-    if type(gx) is not np.ndarray or type(xd) is not np.ndarray:
-        return sum_to(gx, xd)  # numbers, and numpy scalars
-    if gx.shape != xd.shape:
-        gx = sum_to_shape(gx, xd.shape)
-    if gx.dtype is not xd.dtype and gx.dtype != xd.dtype:  # `is`: the usual case, quickly
-        gx = gx.astype(xd.dtype)
-    if x._op is None and (gx is g or gx.base is not None):
-        gx = gx.copy()
-    return gx
+    return sum_to(gx, xd)  # Values (create_graph), numbers, numpy scalars
 
 
 def sum_to(g: Any, like: Any) -> Any:
