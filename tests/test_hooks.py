@@ -175,3 +175,22 @@ def test_full_backward_hook_replacing_an_earlier_input_is_an_error():
         m2(Value(1.0), Value(2.0)).backward()
     with pytest.raises(TypeError, match="expected a callable"):
         m.register_forward_hook("not a function")
+
+
+def test_module_backward_hooks_keep_no_graph_alive():
+    import gc
+    import weakref
+
+    from minigrad.engine import hooks
+
+    before = len(hooks._hooks)
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Tanh())
+    handle = model[0].register_full_backward_hook(lambda m, gi, go: None)
+    out = model(Value(np.ones((3, 2))))
+    out.sum().backward()
+    watch = weakref.ref(out)
+    del out
+    gc.collect()
+    assert watch() is None  # the graph (and its border nodes with their hooks) is freed
+    assert len(hooks._hooks) == before  # no hook left behind sends backward down the slow path
+    handle.remove()

@@ -104,7 +104,7 @@ class ModuleHooks:
                 args = result if isinstance(result, tuple) else (result,)
         watch = _BackwardCall(self, args) if hooks.backward else None
         if watch is not None:
-            args = watch.inputs
+            args = watch.inputs(args)
         out = self.forward(*args, **kwargs)
         for hook in list(hooks.forward.values()):
             result = hook(self, args, out)
@@ -117,18 +117,24 @@ class _BackwardCall:
     """The borders of one call of a module with backward hooks: identity nodes on its Value
     inputs and outputs, whose gradient hooks collect grad_input and grad_output."""
 
+    # It keeps no Value of the graph: the border nodes' hooks refer to it, and the engine keeps
+    # those hooks as long as their nodes live, so a reference back would keep the graph alive.
     def __init__(self, module: Any, args: tuple) -> None:
         self.module = module
+        self.n_inputs = len(args)
         self.watched = [i for i, x in enumerate(args) if _tracked(x)]
-        self.inputs = tuple(
-            _watched(x, self._input_arrived, i) if i in self.watched else x
-            for i, x in enumerate(args)
-        )
         self.n_outputs = 0
         self._reset()
 
+    def inputs(self, args: tuple) -> tuple:
+        """The arguments, each Value that requires grad through a watched identity node."""
+        return tuple(
+            _watched(x, self._input_arrived, i) if i in self.watched else x
+            for i, x in enumerate(args)
+        )
+
     def _reset(self) -> None:
-        self.grad_input: list = [None] * len(self.inputs)
+        self.grad_input: list = [None] * self.n_inputs
         self.grad_output: list = [None] * self.n_outputs
         self.waiting = set(self.watched)
 
