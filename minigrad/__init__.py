@@ -8,7 +8,13 @@
 """
 
 from minigrad.value import Value  # noqa: I001  (Value first: the engine and ops build on it)
-from minigrad.engine import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from minigrad.engine import (
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    reference_mode,
+)
 from minigrad.ops import (
     abs,
     add,
@@ -89,6 +95,7 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     "detect_anomaly",
+    "reference_mode",
     "grad",
     "value_and_grad",
     "jacobian",

@@ -476,3 +476,27 @@ def test_engine_hook_on_a_scalar_leaf_and_a_wrong_shape():
     b.register_hook(lambda g: np.ones(2))
     with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(3,\)"):
         b.sum().backward()
+
+
+def test_engine_no_grad_with_and_without_parentheses():
+    @mg.no_grad
+    def bare(x):
+        return x * 2.0
+
+    @mg.no_grad()
+    def called(x):
+        return x * 2.0
+
+    x = mg.Value(1.0)
+    for f in (bare, called):
+        y = f(x)
+        assert not y.requires_grad and y.data == 2.0
+        assert mg.is_grad_enabled()
+    assert bare.__name__ == "bare"
+    with mg.no_grad():
+        assert not (x * 2.0).requires_grad
+        with mg.enable_grad():
+            assert (x * 2.0).requires_grad
+    assert (x * 2.0).requires_grad
+    with pytest.raises(TypeError, match="no_grad"):
+        mg.no_grad(3)
