@@ -51,7 +51,9 @@ def register_hook(node: Value, fn: Callable[[Any], Any]) -> RemovableHandle:
     fns = _hooks_of(node)
     if not fns:
         key = id(node)
-        _hooks[key] = (weakref.ref(node, lambda _, key=key: _hooks.pop(key, None)), fns)
+        # (the table bound as a default: at interpreter exit the module's globals may be gone)
+        forget = lambda _, key=key, table=_hooks: table.pop(key, None)  # noqa: E731
+        _hooks[key] = (weakref.ref(node, forget), fns)
     fns.append(fn)
     return RemovableHandle(node, fn)
 
