@@ -18,16 +18,15 @@ set if there is one, and checks the stopping rules, in this order:
 - 'epochs': all `epochs` ran.
 
 `fit` is a few named steps: check the options, prepare the data, then per epoch train
-(`_train_epoch`), evaluate, record (`_record_epoch`), show progress (`_Progress`) and apply the
-stopping rules (`_StopRules`); `_finish` restores the best weights. `History` lives in
-`minigrad.history`, `accuracy` and `evaluate` in `minigrad.metrics` (both importable from here).
+(`_train_epoch`), evaluate, record (`_record_epoch`), show progress (`minigrad.progress.Progress`:
+a bar in a terminal or notebook, plain lines in a log) and apply the stopping rules
+(`_StopRules`); `_finish` restores the best weights. `History` lives in `minigrad.history`,
+`accuracy` and `evaluate` in `minigrad.metrics` (both importable from here).
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +38,7 @@ from minigrad.history import History
 from minigrad.metrics import _evaluate, _metric_functions, accuracy, evaluate
 from minigrad.nn.utils import clip_grad_norm_
 from minigrad.optim.plateau import ReduceLROnPlateau
+from minigrad.progress import Progress
 from minigrad.random import RandomLike, get_generator
 
 __all__ = ["History", "fit", "evaluate", "accuracy"]
@@ -80,6 +80,8 @@ def fit(
     clip_grad_norm: clip the gradients' total norm to this before every step
         (`nn.utils.clip_grad_norm_` on the optimizer's parameters).
     rng: seed or Generator for shuffling and the validation split.
+    verbose: show the epochs as they run (tqdm's bar in a terminal or notebook when tqdm is
+        installed, plain lines in a log: `minigrad.progress`) and the summary at the end.
 
     Returns a `History`.
 
@@ -102,7 +104,7 @@ def fit(
     batch = len(X) if batch_size is None else batch_size
     history = _new_history(metric_fns, with_validation=validation is not None)
     rules = _StopRules(min_delta, patience, target_loss, restore_best)
-    progress = _Progress(verbose, epochs)
+    progress = Progress(verbose, epochs)
 
     for epoch in range(1, epochs + 1):
         history.lr.append(float(optimizer.param_groups[0]["lr"]))
@@ -310,28 +312,3 @@ def _finish(history: History, rules: _StopRules, stop: str, model: Any) -> None:
         finite = [v if math.isfinite(v) else math.inf for v in history.train_loss]
         history.best_epoch = int(np.argmin(finite)) + 1
     history.stop_reason = stop or "epochs"
-
-
-class _Progress:
-    """The progress display, one step of its own (issue 15 swaps it for a notebook-friendly one):
-    a single line rewritten in place (carriage return), at most ~10 times a second."""
-
-    def __init__(self, enabled: bool, epochs: int) -> None:
-        self.enabled, self.epochs = enabled, epochs
-        self.last = 0.0
-        self.shown = False
-
-    def update(self, epoch: int, values: dict[str, float], force: bool = False) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (not force and now - self.last < 0.1):
-            return
-        self.last = now
-        parts = " ".join(f"{k} {v:.4g}" for k, v in values.items())
-        sys.stdout.write(f"\repoch {epoch}/{self.epochs}  {parts}   ")
-        sys.stdout.flush()
-        self.shown = True
-
-    def close(self, message: str) -> None:
-        if self.enabled:
-            sys.stdout.write(("\n" if self.shown else "") + message + "\n")
-            sys.stdout.flush()
