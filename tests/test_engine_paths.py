@@ -26,6 +26,15 @@ from tests.strategies import case_for
 NAMES = sorted(REGISTRY)
 
 
+class Blocked(mg.Function):
+    """x + 0 * y, with no gradient for y: the nodes behind y are in the graph, but no gradient
+    reaches them (unless another use of theirs sends one).  Gradient: gx = g, gy: none."""
+
+    name = "blocked"
+    forward = staticmethod(lambda x, y: x + 0.0 * y)
+    grads = (lambda g, out, x, y: g, None)
+
+
 @st.composite
 def programs(draw):
     """A list of steps: (case, one role per input), the program's dtype and its loss weights."""
@@ -42,7 +51,8 @@ def programs(draw):
     seed = draw(st.integers(0, 2**16))
     left = draw(st.lists(st.booleans(), min_size=len(steps), max_size=len(steps)))
     subset = draw(st.sampled_from(["all", "leaves", "first"]))
-    return steps, dtype, seed, left, subset
+    blocked = draw(st.lists(st.booleans(), min_size=len(steps), max_size=len(steps)))
+    return steps, dtype, seed, left, subset, blocked
 
 
 def _cast(x, dtype):
@@ -51,12 +61,12 @@ def _cast(x, dtype):
 
 def run_program(program):
     """Build and differentiate the program; return (loss, every Value made, the leaves)."""
-    steps, dtype, seed, left, subset = program
+    steps, dtype, seed, left, subset, blocked = program
     rng = np.random.default_rng(seed)
     made, leaves = [], []
     previous = None
     total = None
-    for (_name, case, roles), on_left in zip(steps, left):
+    for (_name, case, roles), on_left, block in zip(steps, left, blocked):
         args = []
         first_leaf = None
         for x, role in zip(case.inputs, roles):
@@ -80,6 +90,10 @@ def run_program(program):
         if not isinstance(out, mg.Value):
             continue  # every input raw: just the computation
         made.append(out)
+        if block and previous is not None:
+            dead = mg.exp(previous) * 2.0  # reached by no gradient through Blocked
+            out = Blocked.apply(out, dead)
+            made.extend([dead, out])
         weights = _cast(rng.standard_normal(out.shape), dtype) if out.shape else 0.5
         term = (weights * out if on_left else out * weights).sum()
         previous = mg.tanh(term)

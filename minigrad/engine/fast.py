@@ -80,19 +80,24 @@ def backward_fast(root: Value, seed: Any, accumulate: bool, wanted: set | None) 
             # Speed: one or two inputs without parameters (most array nodes): the rules called
             # directly, and + and * on arrays written out (as in ops/arithmetic.py)
             x, y = node._x, node._y
+            rules = op.grads
             if y is None:
                 if x.requires_grad:  # (not if switched off after the op was recorded)
-                    _pass_on(x, op.grads[0](g, node.data, x.data), g, ready, summed)
+                    rule = rules[0]
+                    gx = None if rule is None else rule(g, node.data, x.data)
+                    _pass_on(x, gx, g, ready, summed)
                 continue
             x_value, y_value = isinstance(x, Value), isinstance(y, Value)
             xd = x.data if x_value else x  # a raw constant is kept as plain data
             yd = y.data if y_value else y
             if x_value and x.requires_grad:
-                gx = g if op is Add else g * yd if op is Mul else op.grads[0](g, node.data, xd, yd)
+                rule = rules[0]
+                gx = g if op is Add else g * yd if op is Mul else _rule(rule, g, node, xd, yd)
                 _pass_on(x, gx, g, ready, summed)
                 gx = None  # the local lets go of the array at once (freed once used, not later)
             if y_value and y.requires_grad:
-                gy = g if op is Add else g * xd if op is Mul else op.grads[1](g, node.data, xd, yd)
+                rule = rules[1]
+                gy = g if op is Add else g * xd if op is Mul else _rule(rule, g, node, xd, yd)
                 _pass_on(y, gy, g, ready, summed)
                 gy = None
     except BaseException:
@@ -100,6 +105,11 @@ def backward_fast(root: Value, seed: Any, accumulate: bool, wanted: set | None) 
             node._g = None  # a failed pass leaves nothing pending behind
         raise
     return found
+
+
+def _rule(rule: Any, g: Any, node: Value, xd: Any, yd: Any) -> Any:
+    """A two-input rule's result; None for a rule that is None (no gradient for that input)."""
+    return None if rule is None else rule(g, node.data, xd, yd)
 
 
 def _vjp_plain(node: Value, op: Any, g: Any, ready: list, summed: set) -> None:
@@ -119,6 +129,9 @@ def _vjp_plain(node: Value, op: Any, g: Any, ready: list, summed: set) -> None:
         return
     for rule, v in zip(op.grads, inputs):
         if isinstance(v, Value) and v.requires_grad:
+            if rule is None:  # not differentiable in this input: no gradient, one use visited
+                _pass_on(v, None, g, ready, summed)
+                continue
             # Speed: no empty keyword dict to unpack for ops without parameters
             gv = rule(g, out, *datas, **params) if params else rule(g, out, *datas)
             _pass_on(v, gv, g, ready, summed)

@@ -67,9 +67,10 @@ class Op:
 
     @classmethod
     def vjp(cls, g: Any, out: Any, inputs: Any, needs: Any, params: dict) -> tuple:
-        """Gradients for all inputs: the rule of each input that needs one, None for the rest."""
+        """Gradients for all inputs: the rule of each input that needs one, None for the rest
+        (and for an input whose rule is None: not differentiable, no gradient)."""
         return tuple(
-            rule(g, out, *inputs, **params) if need else None
+            rule(g, out, *inputs, **params) if need and rule is not None else None
             for rule, need in zip(cls.grads, needs)
         )
 
