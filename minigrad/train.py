@@ -204,11 +204,14 @@ def _train_epoch(
     total, count = 0.0, 0
     metric_sums = dict.fromkeys(metric_fns, 0.0)
     out_of_steps = False
+    # Only the parameters get `.grad` (PyTorch's default): no memory is kept for the
+    # intermediates' gradients, which a fresh process would page-fault in anew every step.
+    trained = [p for p in optimizer.parameters() if p.requires_grad] or None
     for Xb, yb in minibatches:
         pred = model(Xb)
         loss = loss_fn(pred, yb)
         optimizer.zero_grad()
-        loss.backward()
+        loss.backward(inputs=trained)
         if clip_grad_norm is not None:
             clip_grad_norm_(optimizer.parameters(), clip_grad_norm)
         optimizer.step()

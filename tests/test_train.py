@@ -214,3 +214,24 @@ def test_history_plot_delegates_to_the_plot_module(monkeypatch):
     assert h.plot("loss.png", title="t") == 7
     assert calls == [(h, "loss.png", {"title": "t"})]
     assert "2 epochs" in repr(h) and "stopped: epochs" in h.summary()
+
+
+def test_fit_fills_only_the_parameters_grads(monkeypatch):
+    # fit backpropagates with inputs= the trained parameters: the intermediates keep no .grad
+    # (less memory per step), and a frozen parameter is left out.
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    model[0].bias.requires_grad_(False)
+    seen = []
+    original = mg.Value.backward
+
+    def spy(self, gradient=None, create_graph=False, inputs=None):
+        seen.append(inputs)
+        return original(self, gradient, create_graph, inputs)
+
+    monkeypatch.setattr(mg.Value, "backward", spy)
+    X = np.random.default_rng(0).standard_normal((8, 3))
+    train.fit(model, losses.mse_loss, optim.SGD(model.parameters(), lr=0.1), X, X[:, :1], epochs=1)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    assert seen and all(list(map(id, inputs)) == list(map(id, trained)) for inputs in seen)
+    assert model[0].bias.grad is None and model[0].weight.grad is not None
