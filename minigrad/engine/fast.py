@@ -86,6 +86,7 @@ def backward_fast(root: Value, seed: Any, accumulate: bool, wanted: set | None) 
                     rule = rules[0]
                     gx = None if rule is None else rule(g, node.data, x.data)
                     _pass_on(x, gx, g, ready, summed)
+                    gx = None  # let go of the array at once (see below)
                 continue
             x_value, y_value = isinstance(x, Value), isinstance(y, Value)
             xd = x.data if x_value else x  # a raw constant is kept as plain data
