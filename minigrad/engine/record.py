@@ -182,6 +182,12 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Any:
         if mode.anomaly:
             check_finite(out, op, params, inputs, "forward")
         record = record and mode.grad_enabled
+        if record and mode.anomaly:  # the node, as below, with what its rules will read
+            y = kept[1] if len(kept) > 1 else None
+            node = _record(out, op, kept[0], y, tuple(kept[2:]), params or None)
+            if mode.on_record is not None:
+                mode.on_record(node)
+            return remember_data(node, datas)
     if not record:
         return constant(out)
     if len(kept) == 1:
@@ -313,4 +319,4 @@ def operator(op: Any, name: str) -> Callable[[Value, Any], Any]:
     return method
 
 
-from minigrad.engine.anomaly import check_finite  # noqa: E402  (it names ops by shapes_text)
+from minigrad.engine.anomaly import check_finite, remember_data  # noqa: E402  (see shapes_text)

@@ -9,10 +9,12 @@
    broadcasting added (`fit`), added to that input's pending gradient.
 4. Repeat until nothing is ready. Each pending gradient is dropped as soon as it has been used.
 
-With `create_graph=True` the rules run on Values, so the gradients are themselves recorded
-and can be differentiated again. This path is what `create_graph`, traces, anomaly mode, hooks
-and forward mode use; `engine/fast.py` is the same algorithm, optimized for the common case, and
-a test requires both to give the same gradients bit for bit.
+In anomaly mode, step 3 first checks that the data the node's rules read has not changed since
+its forward ran (engine/anomaly.py). With `create_graph=True` the rules run on Values, so the
+gradients are themselves recorded and can be differentiated again. This path is what
+`create_graph`, traces, anomaly mode, hooks and forward mode use; `engine/fast.py` is the same
+algorithm, optimized for the common case, and a test requires both to give the same gradients
+bit for bit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from minigrad.engine.anomaly import check_finite
+from minigrad.engine.anomaly import check_finite, check_unchanged
 from minigrad.engine.graph import count_uses, fit, needs_grad
 from minigrad.engine.hooks import run_hooks
 from minigrad.engine.record import mode
@@ -76,6 +78,8 @@ def local_gradients(
     inputs = node.parents
     if g is None or node._op is None:
         return (None,) * len(inputs)
+    if mode.anomaly:
+        check_unchanged(node)  # the data its rules read, as the forward saw it
     needs = [x.requires_grad for x in inputs]
     params = node._params or {}
     if create_graph:  # rules on Values: their results are recorded, differentiable again
