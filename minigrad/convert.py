@@ -1,5 +1,6 @@
-"""`to_data`: how user input (numbers, lists, numpy arrays) becomes the data of a `Value`; and
-`data_text`, how that data is shown in a repr.
+"""`to_data`: how user input (numbers, lists, numpy arrays) becomes the data of a `Value`;
+`data_text`, how that data is shown in a repr; and `warn_long_iteration`, the one warning a
+`for` loop (or Python's `sum`) over a long array Value gives.
 
 A Python float for a single number, a float numpy array otherwise; float32 and float16 are
 kept, every other real type becomes float64, and anything else is an error naming what was given.
@@ -9,11 +10,12 @@ kept, every other real type becomes float64, and anything else is an error namin
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 
-__all__ = ["data_text", "to_data"]
+__all__ = ["data_text", "to_data", "warn_long_iteration"]
 
 
 def to_data(x: Any, what: str = "Value") -> float | np.ndarray:
@@ -74,3 +76,25 @@ def data_text(x: Any) -> str:
     if x.size <= 6:
         return np.array2string(x, precision=4, separator=", ")
     return f"array(shape={x.shape}, dtype={x.dtype})"
+
+
+# Iterating a Value makes one Value (a graph node) per row, and Python's `sum(v)` then one more
+# per addition: 20,000 entries took 281 ms against 0.14 ms for `v.sum()`. Said once per process,
+# for Values of at least LONG rows (unpacking `a, b = v` or looping over a few rows is fine).
+LONG = 100
+_warned = False
+
+
+def warn_long_iteration(shape: tuple[int, ...]) -> None:
+    """Warn (once) that iterating a Value of `shape` builds one graph node per row."""
+    global _warned
+    if _warned or shape[0] < LONG:
+        return
+    _warned = True
+    warnings.warn(
+        f"iterating over a Value of shape {shape} makes one Value (a graph node) per row, and "
+        "Python's sum() adds them one at a time, which is very slow: use v.sum() or "
+        "v.sum(axis=0) instead (or iterate over v.data when no gradient is needed). "
+        "This warning is shown once.",
+        stacklevel=3,
+    )

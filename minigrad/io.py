@@ -82,10 +82,16 @@ def load(path: str | os.PathLike) -> dict:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
+    reason = _not_an_archive(path)
+    if reason is not None:
+        raise ValueError(
+            f"load: {path!r} is not a minigrad save file: {reason} (minigrad saves .npz "
+            "archives, written by minigrad.save or Module.save)"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             # Read every member now: a damaged member fails here, inside the try, not later.
-            arrays = {name: archive[name] for name in archive.files}
+            arrays = {name: _member(archive, name) for name in archive.files}
         if META not in arrays:
             return arrays
         meta = json.loads(arrays.pop(META).tobytes().decode("utf-8"))
@@ -115,6 +121,35 @@ def load(path: str | os.PathLike) -> dict:
     if not isinstance(state, dict):
         raise ValueError(f"load: cannot read {path!r}: it does not hold a dict")
     return state
+
+
+def _not_an_archive(path: str) -> str | None:
+    """Why the file at `path` cannot be an `.npz`, from its first bytes (None: it is a zip
+    archive). numpy's own message would suggest `allow_pickle=True`, which minigrad never uses."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head.startswith(b"PK"):  # every zip archive starts so
+        return None
+    if not head:
+        return "it is empty (truncated or corrupt, if it was one)"
+    if head.startswith(b"\x93NUMPY"):
+        return "it is a single numpy array (an .npy file, from np.save; np.load reads it)"
+    if head[:1] == b"\x80":  # the pickle protocol's first byte
+        return "it holds pickled Python objects, which minigrad never loads (they can run code)"
+    return "it is not an .npz (zip) archive"
+
+
+def _member(archive: Any, name: str) -> np.ndarray:
+    try:
+        return archive[name]
+    except ValueError as err:
+        if "pickle" not in str(err):
+            raise
+        # numpy would suggest allow_pickle=True: loading pickled objects can run code
+        raise ValueError(
+            f"its member {name!r} is an object array (pickled Python objects), which minigrad "
+            "never loads"
+        ) from None
 
 
 def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:

@@ -151,12 +151,28 @@ def _check_unit_interval(name: str, target: Any) -> None:
         )
 
 
+def _check_probabilities(name: str, pred: Any) -> None:
+    """Predictions must be probabilities, as PyTorch requires: log(1 - 1.5) would be NaN, and
+    the clamp would turn it into a finite loss with a gradient, silently (NaN is refused too)."""
+    p = np.asarray(_data(pred))
+    outside = ~((p >= 0) & (p <= 1))
+    if np.any(outside):
+        where = np.unravel_index(np.argmax(outside), p.shape)
+        at = f" at index {tuple(int(i) for i in where)}" if p.ndim else ""
+        count = f" ({int(outside.sum())} of {p.size} entries outside)" if p.size > 1 else ""
+        raise ValueError(
+            f"{name}: predictions must be probabilities in [0, 1], got {p[where]!s}{at}{count}; "
+            "apply sigmoid first, or give raw scores to binary_cross_entropy_with_logits"
+        )
+
+
 def binary_cross_entropy(pred: Any, target: Any, reduction: str = "mean") -> Any:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p, each log clamped at -100 as in
     PyTorch, so p of exactly 0 or 1 gives a large but finite loss.
     Gradient: dL/dp = (p - t) / (p (1 - p)) (0 where a log was clamped).
     """
     pred, target = _pair("binary_cross_entropy", pred, target, reduction)
+    _check_probabilities("binary_cross_entropy", pred)
     _check_unit_interval("binary_cross_entropy", target)
     loss = -(target * _clamped_log(pred) + (1.0 - target) * _clamped_log(1.0 - pred))
     return _reduce("binary_cross_entropy", loss, reduction)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.convert import data_text, to_data
+from minigrad.convert import data_text, to_data, warn_long_iteration
 
 _FLOAT64 = np.dtype(np.float64)
 
@@ -221,6 +221,7 @@ class Value:
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d (scalar) Value")
+        warn_long_iteration(self.data.shape)  # many rows: one node each; sum(v) crawls
         return (self[i] for i in range(self.data.shape[0]))
 
     # Values hash by identity (as graph nodes), even though == compares data as numpy does.

@@ -360,8 +360,8 @@ def test_load_state_dict_reports_every_problem_and_changes_nothing():
     with pytest.raises(ValueError) as err:
         model.load_state_dict(bad)
     text = str(err.value)
-    assert "missing keys: ['2.bias']" in text
-    assert "unexpected keys: ['extra.weight']" in text
+    assert "missing keys (1):\n    '2.bias'\n" in text  # one problem per line, grouped
+    assert "unexpected keys (1):\n    'extra.weight'\n" in text
     assert "0.weight: expected shape (4, 3), got shape (3, 4)" in text
     assert "0.bias" not in text
     assert "Nothing was loaded" in text

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
+from minigrad.nn.args import as_input
 from minigrad.nn.containers import Sequential  # noqa: F401  (it lived here; old imports work)
 from minigrad.nn.module import Module
 from minigrad.random import RandomLike, get_generator
@@ -69,7 +70,7 @@ class Linear(Module):
             if x.dtype != w.data.dtype:
                 x = x.astype(w.data.dtype)
         elif not isinstance(x, Value):
-            x = np.asarray(x, dtype=w.data.dtype)
+            x = as_input(x, w.data.dtype)  # refuses strings, objects and complex numbers
         if self.bias is None:
             if problem := self._input_problem(x):
                 raise ValueError(problem)
@@ -178,8 +179,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def forward(self, x: Any) -> Any:
-        if not isinstance(x, Value):
-            x = np.asarray(x)
+        x = as_input(x, None)
         shape, n = x.shape, x.ndim
         start = self.start_dim + n if self.start_dim < 0 else self.start_dim
         end = self.end_dim + n if self.end_dim < 0 else self.end_dim

@@ -16,11 +16,13 @@ Names are dotted paths, as in PyTorch: `layers.0.neurons.1.w.0`, `heads.a.weight
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from minigrad.nn.args import NUMERIC_KINDS, non_numeric_error
 from minigrad.nn.hooks import ModuleHooks
 from minigrad.value import Value
 
@@ -69,6 +71,18 @@ def _cast(data: Any, dtype: np.dtype) -> Any:
     return np.asarray(data, dtype=dtype).copy()
 
 
+def _problem_list(title: str, groups: dict[str, list[str]]) -> str:
+    """Every problem on its own line, under its group's heading (a large model can have dozens;
+    one line of them all is unreadable)."""
+    count = sum(len(items) for items in groups.values())
+    lines = [f"{title}: {count} problem{'s' if count != 1 else ''}. Nothing was loaded."]
+    for heading, items in groups.items():
+        if items:
+            lines.append(f"  {heading} ({len(items)}):")
+            lines.extend(f"    {item}" for item in items)
+    return "\n".join(lines)
+
+
 class Module(ModuleHooks):
     """Base class: subclasses set parameters/sub-modules as attributes and define `forward`.
 
@@ -92,9 +106,22 @@ class Module(ModuleHooks):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._hooks:  # forward and backward hooks (nn/hooks.py)
-            return self._call_with_hooks(args, kwargs)
-        return self.forward(*args, **kwargs)
+        # Inputs of strings, objects or complex numbers: an error naming this module and the
+        # dtype. Speed: one type test per argument here; lists are looked at only on failure.
+        for x in args:
+            if type(x) is np.ndarray and x.dtype.kind not in NUMERIC_KINDS:
+                raise non_numeric_error(self, args, {})
+        if kwargs and (error := non_numeric_error(self, (), kwargs)) is not None:
+            raise error
+        try:
+            if self._hooks:  # forward and backward hooks (nn/hooks.py)
+                return self._call_with_hooks(args, kwargs)
+            return self.forward(*args, **kwargs)
+        except (TypeError, ValueError) as err:
+            error = non_numeric_error(self, args, kwargs)
+            if error is None:
+                raise
+            raise error from err
 
     # ----- walking the tree --------------------------------------------------------------
     def _members(self) -> Iterator[tuple[str, Any]]:
@@ -301,30 +328,25 @@ class Module(ModuleHooks):
         entries = {key: (module, slot, data) for key, module, slot, data in self._state_entries()}
         missing = [k for k in entries if k not in state_dict]
         unexpected = [k for k in state_dict if k not in entries]
-        problems = []
-        if strict and missing:
-            problems.append(f"missing keys: {missing}")
-        if strict and unexpected:
-            problems.append(f"unexpected keys: {unexpected}")
-        arrays, mismatched = {}, []
+        arrays, shapes, kinds = {}, [], []
         for key, (_, _, data) in entries.items():
             if key not in state_dict:
                 continue
             new = state_dict[key]
             new = np.asarray(new.data if isinstance(new, Value) else new)
             if new.dtype.kind not in "biuf":
-                mismatched.append(f"{key}: expected numbers, got dtype {new.dtype}")
+                kinds.append(f"{key}: expected numbers, got dtype {new.dtype}")
             elif new.shape != np.shape(data):
-                mismatched.append(f"{key}: expected shape {np.shape(data)}, got shape {new.shape}")
+                shapes.append(f"{key}: expected shape {np.shape(data)}, got shape {new.shape}")
             arrays[key] = new
-        if mismatched:
-            problems.append("mismatched: " + "; ".join(mismatched))
-        if problems:
-            raise ValueError(
-                f"load_state_dict into {type(self).__name__}: "
-                + ". ".join(problems)
-                + ". Nothing was loaded."
-            )
+        problems = {
+            "missing keys": [repr(k) for k in missing] if strict else [],
+            "unexpected keys": [repr(k) for k in unexpected] if strict else [],
+            "wrong shapes": shapes,
+            "not numbers": kinds,
+        }
+        if any(problems.values()):
+            raise ValueError(_problem_list(f"load_state_dict into {type(self).__name__}", problems))
         for key, new in arrays.items():
             module, slot, data = entries[key]
             if isinstance(slot, Value):
@@ -344,7 +366,11 @@ class Module(ModuleHooks):
         returns self."""
         from minigrad.io import load
 
-        self.load_state_dict(load(path), strict=strict)
+        state = load(path)
+        try:
+            self.load_state_dict(state, strict=strict)
+        except ValueError as err:
+            raise ValueError(f"load {os.fspath(path)!r}: {err}") from None
         return self
 
     # ----- repr --------------------------------------------------------------------------
