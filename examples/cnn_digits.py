@@ -3,10 +3,11 @@
     python examples/cnn_digits.py                 # 30 epochs, seed 0
     python examples/cnn_digits.py --epochs 5 --seed 3
 
-conv 3x3 (16 channels) + BatchNorm + ReLU + max-pool 2, conv 3x3 (32 channels) + ReLU +
-max-pool 2, then a linear head 128-64-10, float32 end to end, cross-entropy, Adam (learning
-rate 0.002), minibatches of 32, on the same stratified 75/25 split and [0, 1] pixels as the MLP
-example (examples/digits.py, held-out accuracy 0.967). Prints the held-out accuracy (at least
+conv 3x3 (16 channels) + BatchNorm + ReLU + max-pool 2, conv 3x3 (32 channels) + BatchNorm +
+ReLU + max-pool 2, then a linear head 128-64-10, float32 end to end, cross-entropy, Adam
+(learning rate 0.002, cosine-annealed to 0 over the epochs), minibatches of 32, on the same
+stratified 75/25 split and [0, 1] pixels as the MLP example (examples/digits.py, held-out
+accuracy 0.967). Prints the held-out accuracy (at least
 0.98: the convolutions see the strokes' shapes wherever they are on the grid).
 """
 
@@ -28,6 +29,7 @@ def cnn(dtype=np.float32) -> nn.Sequential:
         nn.ReLU(),
         nn.MaxPool2d(2),  # 16 x 4 x 4
         nn.Conv2d(16, 32, kernel_size=3, padding=1, dtype=dtype),  # 32 x 4 x 4
+        nn.BatchNorm2d(32, dtype=dtype),
         nn.ReLU(),
         nn.MaxPool2d(2),  # 32 x 2 x 2
         nn.Flatten(),  # 128
@@ -46,16 +48,19 @@ def train_cnn_digits(epochs: int = 30, seed: int = 0, verbose: bool = False):
         X, y, test_size=0.25, rng=seed, stratify=y
     )
     model = cnn()
+    optimizer = optim.Adam(model.parameters(), lr=2e-3)
     history = train.fit(
         model,
         losses.cross_entropy,
-        optim.Adam(model.parameters(), lr=2e-3),
+        optimizer,
         X_train,
         y_train,
         epochs=epochs,
         batch_size=32,
         rng=seed,
         verbose=verbose,
+        # the learning rate falls along a half cosine to 0 over the run: the last epochs settle
+        scheduler=optim.CosineAnnealingLR(optimizer, T_max=epochs),
     )
     test = train.evaluate(model, losses.cross_entropy, X_test, y_test)  # eval mode: running stats
     return model, history, test["accuracy"]
