@@ -394,10 +394,17 @@ def test_batchnorm_batch_of_one_in_training_is_an_error_as_in_pytorch(layer, sha
         f"{layer}(3): expected more than 1 value per channel when training",
         str(shape),
     )
-    assert getattr(nn, layer)(3).eval()(np.ones(shape)).shape == shape  # eval is fine
+    assert getattr(nn, layer)(3).eval()(np.ones(shape)).shape == shape  # running stats: fine
+    # without running statistics eval uses the batch's too: the same error, as PyTorch's
+    untracked = getattr(nn, layer)(3, track_running_stats=False).eval()
+    _raises(ValueError, lambda: untracked(np.ones(shape)), "more than 1 value per channel")
     torch = pytest.importorskip("torch", reason="PyTorch's behaviour, for comparison")
-    with pytest.raises(ValueError, match="more than 1 value per channel when training"):
-        getattr(torch.nn, layer)(3)(torch.ones(shape))
+    for theirs in (
+        getattr(torch.nn, layer)(3),
+        getattr(torch.nn, layer)(3, track_running_stats=False).eval(),
+    ):
+        with pytest.raises(ValueError, match="more than 1 value per channel when training"):
+            theirs(torch.ones(shape))
 
 
 def _softmax(s):

@@ -92,7 +92,7 @@ class _BatchNorm(Module):
         shape = (1, self.num_features) + (1,) * (x.ndim - 2)
         if self.training or self.running_mean is None:  # the statistics of this batch
             count = x.size // self.num_features
-            if self.training and count == 1:
+            if count == 1:  # no variance to compute (eval without running stats too, as PyTorch)
                 raise ValueError(
                     f"{type(self).__name__}({self.num_features}): expected more than 1 value "
                     f"per channel when training, got input shape {x.shape}"
