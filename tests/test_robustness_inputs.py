@@ -130,6 +130,10 @@ def test_a_keyword_argument_of_strings_is_named_and_a_failing_numeric_call_is_un
     x = np.ones((3, 1, 4))
     with pytest.raises(TypeError, match=r"MultiheadAttention: .*dtype <U1 as attn_mask"):
         mha(x, x, x, attn_mask=np.full((3, 3), "x"))
+    with pytest.raises(TypeError, match=r"MultiheadAttention: .*dtype <U1 as argument 1"):
+        mha(x, np.full((3, 1, 4), "k"), x)  # only the first argument is tested up front
+    with pytest.raises(TypeError, match=r"LSTM: .*dtype object as argument 1"):
+        nn.LSTM(2, 3)(np.ones((4, 1, 2)), (np.full((1, 1, 3), None), np.zeros((1, 1, 3))))
     # a numeric input with another problem keeps its own message
     with pytest.raises(ValueError, match=r"Linear.*expects"):
         nn.Linear(2, 3)(np.ones((4, 5)))

@@ -107,12 +107,12 @@ class Module(ModuleHooks):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Inputs of strings, objects or complex numbers: an error naming this module and the
-        # dtype. Speed: one type test per argument here; lists are looked at only on failure.
-        for x in args:
-            if type(x) is np.ndarray and x.dtype.kind not in NUMERIC_KINDS:
-                raise non_numeric_error(self, args, {})
-        if kwargs and (error := non_numeric_error(self, (), kwargs)) is not None:
-            raise error
+        # dtype. Speed: the first argument (the input) is tested here, the rest of them, and
+        # lists, only when forward fails (the layers' conversion refuses them: nn/args.py).
+        x = args[0] if args else None
+        if type(x) is np.ndarray and x.dtype.kind not in NUMERIC_KINDS or kwargs:
+            if (error := non_numeric_error(self, args, kwargs)) is not None:
+                raise error
         try:
             if self._hooks:  # forward and backward hooks (nn/hooks.py)
                 return self._call_with_hooks(args, kwargs)
