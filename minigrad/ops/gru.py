@@ -14,6 +14,7 @@ import numpy as np
 
 from minigrad.engine import apply
 from minigrad.ops.recurrent import (
+    GatedScan,
     Saved,
     cat,
     check_scan,
@@ -22,7 +23,7 @@ from minigrad.ops.recurrent import (
     sum_present,
     weight_grad,
 )
-from minigrad.ops.registry import Domain, Op, data_of, register
+from minigrad.ops.registry import Domain, data_of, register
 
 
 def _thirds(a, hidden):
@@ -144,7 +145,7 @@ def _jvp(tangents, xw, h0, w, b):
     "gru_scan",
     Domain("gru_scan", ranges=((-2.0, 2.0), (-1.0, 1.0), (-0.8, 0.8), (-1.0, 1.0))),
 )
-class GRUScan(Op):
+class GRUScan(GatedScan):
     """h_t of PyTorch's GRU for t = 1..L (gates r, z, n; n = tanh(xw_n + r * (h @ W_n.T +
     b_n))); the result stacks h_t. Gradient: backpropagation through time, per step from the
     last, with dh = g_t + (the part of step t+1's that reaches h_t):
@@ -154,20 +155,8 @@ class GRUScan(Op):
 
     name = "gru_scan"
     forward = staticmethod(_forward)
-
-    @classmethod
-    def vjp(cls, g, out, inputs, needs, params):
-        return _vjp(g, out, *inputs, needs, params.get("saved"))
-
-    @classmethod
-    def jvp(cls, tangents, out, inputs, params):
-        if all(t is None for t in tangents):
-            return None
-        return _jvp(tangents, *inputs)
-
-    @classmethod
-    def describe(cls, params):
-        return cls.name
+    backward = staticmethod(_vjp)
+    tangent = staticmethod(_jvp)
 
 
 def gru_scan(xw, h0, w_hh, b_hh):

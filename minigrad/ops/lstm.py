@@ -15,6 +15,7 @@ import numpy as np
 
 from minigrad.engine import apply
 from minigrad.ops.recurrent import (
+    GatedScan,
     Saved,
     cat,
     check_scan,
@@ -23,7 +24,7 @@ from minigrad.ops.recurrent import (
     sum_present,
     weight_grad,
 )
-from minigrad.ops.registry import Domain, Op, data_of, register
+from minigrad.ops.registry import Domain, data_of, register
 
 
 def _forward(xw, h0, c0, w, saved=None):
@@ -137,7 +138,7 @@ def _jvp(tangents, xw, h0, c0, w):
     "lstm_scan",
     Domain("lstm_scan", ranges=((-2.0, 2.0), (-1.0, 1.0), (-1.0, 1.0), (-0.8, 0.8))),
 )
-class LSTMScan(Op):
+class LSTMScan(GatedScan):
     """h_t, c_t of the LSTM for t = 1..L (PyTorch's gates i, f, g, o); the result is h_1..h_L
     and then c_L. Gradient: backpropagation through time, per step from the last:
     dh = g_t + da_{t+1} @ W, dc = dc_{t+1} + dh * o * (1 - tanh(c_t)**2),
@@ -146,20 +147,8 @@ class LSTMScan(Op):
 
     name = "lstm_scan"
     forward = staticmethod(_forward)
-
-    @classmethod
-    def vjp(cls, g, out, inputs, needs, params):
-        return _vjp(g, out, *inputs, needs, params.get("saved"))
-
-    @classmethod
-    def jvp(cls, tangents, out, inputs, params):
-        if all(t is None for t in tangents):
-            return None
-        return _jvp(tangents, *inputs)
-
-    @classmethod
-    def describe(cls, params):
-        return cls.name
+    backward = staticmethod(_vjp)
+    tangent = staticmethod(_jvp)
 
 
 def lstm_scan(xw, h0, c0, w_hh):

@@ -160,6 +160,28 @@ def _rnn_jvp(tangents, out, xw, h0, w, nonlinearity):
     return stack(result)
 
 
+class GatedScan(Op):
+    """Base of the gated scans (`lstm_scan`, `gru_scan`), whose forward keeps its gates in
+    `saved` for the rules: a subclass names its family's `backward(g, out, *inputs, needs,
+    saved)` and `tangent(tangents, *inputs)`; `saved` is not a parameter to show in graphs."""
+
+    backward = tangent = None
+
+    @classmethod
+    def vjp(cls, g, out, inputs, needs, params):
+        return cls.backward(g, out, *inputs, needs, params.get("saved"))
+
+    @classmethod
+    def jvp(cls, tangents, out, inputs, params):
+        if all(t is None for t in tangents):
+            return None
+        return cls.tangent(tangents, *inputs)
+
+    @classmethod
+    def describe(cls, params):
+        return cls.name
+
+
 @register(
     "rnn_scan",
     Domain(
