@@ -143,7 +143,18 @@ def _pass_on(x: Value, gx: Any, g: Any, ready: list, summed: set) -> None:
     """Add a rule's result gx (None: no gradient) to input x's pending gradient, and count this
     use of x as visited: x is ready when it was its last."""
     if gx is not None:
-        gx = fit(gx, x, g)
+        # Speed: `fit` is called only when it may have something to do. An intermediate
+        # node's usual gradient, an array of its shape and dtype, is kept as it is, as `fit`
+        # would keep it (a call less per input of most array ops).
+        xd = x.data
+        if (
+            x._op is None  # a leaf: `fit` may copy
+            or type(gx) is not np.ndarray
+            or type(xd) is not np.ndarray
+            or gx.shape != xd.shape
+            or gx.dtype is not xd.dtype
+        ):
+            gx = fit(gx, x, g)
         pending = x._g
         x._g = gx if pending is _IN_GRAPH else _add_pending(x, pending, gx, summed)
     n = x._n
