@@ -106,9 +106,24 @@ class Module(ModuleHooks):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # Inputs of strings, objects or complex numbers: an error naming this module and the
-        # dtype. Speed: the first argument (the input) is tested here, the rest of them, and
-        # lists, only when forward fails (the layers' conversion refuses them: nn/args.py).
+        # Speed: the usual call (one input, a Value or an array of numbers; no keywords, no
+        # hooks) costs these tests and forward(x), less than passing *args and **kwargs on.
+        if kwargs or self._hooks is not None or len(args) != 1:
+            return self._call_checked(args, kwargs)
+        (x,) = args
+        if type(x) is np.ndarray and x.dtype.kind not in NUMERIC_KINDS:
+            return self._call_checked(args, kwargs)
+        try:
+            return self.forward(x)
+        except (TypeError, ValueError) as err:
+            self._name_input_error(err, args, kwargs)
+            raise
+
+    def _call_checked(self, args: tuple, kwargs: dict) -> Any:
+        """`__call__` in general. Inputs of strings, objects or complex numbers get an error
+        naming this module and the dtype: an array as the first argument (the input) is tested
+        before forward; the other arguments, and lists, only when forward fails (the layers'
+        conversion refuses them: nn/args.py)."""
         x = args[0] if args else None
         if type(x) is np.ndarray and x.dtype.kind not in NUMERIC_KINDS or kwargs:
             if (error := non_numeric_error(self, args, kwargs)) is not None:
@@ -118,9 +133,14 @@ class Module(ModuleHooks):
                 return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
         except (TypeError, ValueError) as err:
-            error = non_numeric_error(self, args, kwargs)
-            if error is None:
-                raise
+            self._name_input_error(err, args, kwargs)
+            raise
+
+    def _name_input_error(self, err: Exception, args: tuple, kwargs: dict) -> None:
+        """After forward failed with err: if an input holds strings, objects or complex numbers,
+        raise the error that names this module, the argument and the dtype instead."""
+        error = non_numeric_error(self, args, kwargs)
+        if error is not None:
             raise error from err
 
     # ----- walking the tree --------------------------------------------------------------
