@@ -34,7 +34,7 @@ def run_backward(
     of the nodes in `wanted`. `on_rule(node, g, grads)` sees every rule applied (for traces).
     Gradients that are Values, traces, anomaly checks, hooks and `reference_mode` take the
     reference path; the rest the fast one (the same results)."""
-    general = create_graph or on_rule is not None or mode.anomaly or mode.reference or any_hooks()
+    general = create_graph or on_rule is not None or mode.checked_backward or any_hooks()
     with _backward_lock:
         if general or isinstance(seed, Value):
             return backward_reference(root, seed, create_graph, accumulate, wanted, on_rule)

@@ -36,6 +36,9 @@ class _Mode(threading.local):
         # Speed: one flag for the ops' fast path, "record, no checks, nothing listening", so it
         # costs one thread-local lookup per op instead of four.
         self.fast = not self._reference
+        # Whether backward must take the reference path (anomaly checks or reference mode),
+        # kept up to date like `fast`: one lookup per backward.
+        self.checked_backward = self._reference
         if not self.fast:
             _count_slow_threads(1)
         self.saved: list[Any] = []
@@ -79,6 +82,7 @@ class _Mode(threading.local):
         self._update()
 
     def _update(self) -> None:
+        self.checked_backward = self._anomaly or self._reference
         was_fast = self.fast
         self.fast = (
             self._grad_enabled
@@ -178,7 +182,8 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Any:
         out = np.asarray(out)  # numpy reductions give numpy scalars: keep them as 0-d arrays
     if not has_value:
         return out
-    if not (all_fast or mode.fast):
+    fast = all_fast or mode.fast  # recording, no checks, nothing listening
+    if not fast:
         if mode.anomaly:
             check_finite(out, op, params, inputs, "forward")
         record = record and mode.grad_enabled
@@ -194,7 +199,7 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Any:
         node = _record(out, op, kept[0], None, (), params or None)
     else:
         node = _record(out, op, kept[0], kept[1], tuple(kept[2:]), params or None)
-    if mode.on_record is not None:
+    if not fast and mode.on_record is not None:
         mode.on_record(node)
     return node
 
@@ -245,22 +250,30 @@ def apply2(op: Any, x: Any, y: Any) -> Any:
 def apply3(op: Any, x: Any, y: Any, z: Any) -> Any:
     """`apply(op, x, y, z)` for an op with three inputs and no parameters (the fused `linear`),
     on Values and float arrays. Speed: as `apply2` (one call less per layer)."""
-    px = _plain(x)
+    # Speed: a layer's usual inputs (a Value, or the batch as a float array) tested here, as in
+    # `_plain`, without its call and tuple (this runs once per layer)
+    if isinstance(x, Value):
+        xd, x_needs = x.data, x.requires_grad
+    elif type(x) is np.ndarray and x.dtype.kind == "f":
+        xd, x_needs = x, False
+    elif (px := _plain(x)) is not None:
+        x, xd, x_needs = px
+    else:
+        return apply(op, x, y, z)
     if (
-        px is None
-        or not isinstance(y, Value)
+        not isinstance(y, Value)
         or not isinstance(z, Value)
-        or not (px[2] or y.requires_grad or z.requires_grad)
+        or not (x_needs or y.requires_grad or z.requires_grad)
         or not (all_fast or mode.fast)
     ):
         return apply(op, x, y, z)
     try:
-        out = op.forward(px[1], y.data, z.data)
+        out = op.forward(xd, y.data, z.data)
     except (ValueError, IndexError, TypeError):
         return apply(op, x, y, z)  # raises again, with the op's name and the shapes
     if type(out) is not np.ndarray and type(out) is not float:
         out = np.asarray(out)
-    return _record(out, op, px[0], y, (z,), None)
+    return _record(out, op, x, y, (z,), None)
 
 
 def operator(op: Any, name: str) -> Callable[[Value, Any], Any]:
