@@ -6,10 +6,7 @@ process's memory happen in a child Python, so a crash fails one test instead of 
 """
 
 import gc
-import json
 import math
-import os
-import subprocess
 import sys
 import textwrap
 import threading
@@ -21,26 +18,7 @@ import pytest
 import minigrad as mg
 from minigrad import Value
 from minigrad.engine import mode, topo_order
-
-
-def _run_child(code: str, timeout: float) -> dict:
-    """Run `code` in a fresh Python; it prints one JSON line last, which is returned."""
-    # One BLAS thread: on a busy machine OpenBLAS's spinning worker threads make each small
-    # matmul ~20x slower, and this child measures memory, not BLAS parallelism.
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-    assert proc.returncode == 0, (
-        f"child Python failed with code {proc.returncode}\n{proc.stdout[-2000:]}\n"
-        f"{proc.stderr[-4000:]}"
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
+from tests.child import run_child
 
 # ----- deep graphs -----------------------------------------------------------------------------
 # The 1,000,000-op chain (forward, backward, release without recursion or a cycle) is tested in
@@ -151,7 +129,7 @@ def _memory_script() -> str:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 def test_digits_mlp_memory_is_flat_between_step_100_and_step_1000():
-    result = _run_child(_memory_script(), timeout=240)
+    result = run_child(_memory_script(), timeout=240)
     at_100, at_1000 = result["rss"]["100"], result["rss"]["1000"]
     growth = (at_1000 - at_100) / at_100
     print(f"RSS at step 100: {at_100 / 2**20:.1f} MB, at step 1000: {at_1000 / 2**20:.1f} MB")

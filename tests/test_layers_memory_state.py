@@ -16,11 +16,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
-import json
-import os
-import subprocess
 import sys
-import textwrap
 import threading
 import weakref
 from pathlib import Path
@@ -31,6 +27,7 @@ import pytest
 import minigrad as mg
 from minigrad import losses, nn, optim
 from minigrad.engine import topo_order
+from tests.child import run_child
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -96,27 +93,12 @@ print(json.dumps({"rss": samples, "first": first, "last": float(loss.data)}))
 """
 
 
-def _run_child(code: str, timeout: float) -> dict:
-    """Run `code` in a fresh Python (one BLAS thread); it prints one JSON line last."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=EXAMPLES.parent,
-    )
-    assert proc.returncode == 0, f"child failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.memory
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 @pytest.mark.parametrize("kind", ["cnn", "lstm"], ids=["digits CNN", "sine LSTM"])
 def test_memory_is_flat_between_step_100_and_step_1000(kind):
     code = f"KIND = {kind!r}\nEXAMPLES = {str(EXAMPLES)!r}\n" + TRAIN_1000_STEPS
-    result = _run_child(code, timeout=300)
+    result = run_child(code, timeout=300, cwd=EXAMPLES.parent)
     at_100, at_1000 = result["rss"]["100"], result["rss"]["1000"]
     growth = (at_1000 - at_100) / at_100
     print(f"{kind}: RSS {at_100 / 2**20:.1f} MB at step 100, {at_1000 / 2**20:.1f} MB at 1000")
