@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.engine.graph import inputs_of
 from minigrad.value import Value
 
 
@@ -110,7 +111,7 @@ def remember_data(node: Value, datas: Sequence[Any]) -> Value:
     """Fingerprint what the rules of `node` will read (inputs' `datas` as the forward saw them,
     and its result); returns node."""
     rules = _positions_read(node._op)
-    inputs = _inputs(node)
+    inputs = inputs_of(node)
     if rules == (None,):
         read = {RESULT, *range(len(datas))}
     else:  # the rules that will run: those of the inputs that need a gradient
@@ -133,25 +134,18 @@ def check_unchanged(node: Value) -> None:
     entry = _fingerprints.get(id(node))
     if entry is None or entry[0]() is not node:
         return  # made outside anomaly mode
-    inputs = _inputs(node)
+    inputs = inputs_of(node)
     for i, taken in entry[1]:
         x = node if i == RESULT else inputs[i]
         if fingerprint(x.data if isinstance(x, Value) else x) != taken:
             raise RuntimeError(_changed_message(node, i, x))
 
 
-def _inputs(node: Value) -> tuple:
-    """The node's inputs as kept (Values, or raw constants), without wrapping constants."""
-    if node._y is None:
-        return (node._x,)
-    return (node._x, node._y, *node._more)
-
-
 def _viewed(x: Any) -> Any:
     """The Value whose data x's data is a view of (reshapes, transposes, slices: x's data is
     that memory), followed up the graph; x itself if it owns its data."""
     while isinstance(x, Value) and x._op is not None and _is_view(x.data):
-        up = [p for p in _inputs(x) if isinstance(p, Value) and _is_view(x.data, p.data)]
+        up = [p for p in inputs_of(x) if isinstance(p, Value) and _is_view(x.data, p.data)]
         if not up:
             break
         x = up[0]

@@ -187,20 +187,15 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Any:
         if mode.anomaly:
             check_finite(out, op, params, inputs, "forward")
         record = record and mode.grad_enabled
-        if record and mode.anomaly:  # the node, as below, with what its rules will read
-            y = kept[1] if len(kept) > 1 else None
-            node = _record(out, op, kept[0], y, tuple(kept[2:]), params or None)
-            if mode.on_record is not None:
-                mode.on_record(node)
-            return remember_data(node, datas)
     if not record:
         return constant(out)
-    if len(kept) == 1:
-        node = _record(out, op, kept[0], None, (), params or None)
-    else:
-        node = _record(out, op, kept[0], kept[1], tuple(kept[2:]), params or None)
-    if not fast and mode.on_record is not None:
-        mode.on_record(node)
+    y = kept[1] if len(kept) > 1 else None
+    node = _record(out, op, kept[0], y, tuple(kept[2:]), params or None)
+    if not fast:
+        if mode.on_record is not None:
+            mode.on_record(node)
+        if mode.anomaly:
+            remember_data(node, datas)  # what its rules will read, to check in backward
     return node
 
 
