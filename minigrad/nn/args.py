@@ -67,3 +67,29 @@ def non_numeric_error(module: Any, args: tuple, kwargs: dict) -> TypeError | Non
                 f"{np.shape(x)}"
             )
     return None
+
+
+def call_checked(module: Any, args: tuple, kwargs: dict) -> Any:
+    """`module(*args, **kwargs)` in general (`Module.__call__` takes this path for all but the
+    usual call). Inputs of strings, objects or complex numbers get an error naming the module
+    and the dtype: an array as the first argument (the input) is tested before forward; the
+    other arguments, and lists, only when forward fails (the layers' conversion refuses them)."""
+    x = args[0] if args else None
+    if type(x) is np.ndarray and x.dtype.kind not in NUMERIC_KINDS or kwargs:
+        if (error := non_numeric_error(module, args, kwargs)) is not None:
+            raise error
+    try:
+        if module._hooks:  # forward and backward hooks (nn/hooks.py)
+            return module._call_with_hooks(args, kwargs)
+        return module.forward(*args, **kwargs)
+    except (TypeError, ValueError) as err:
+        raise_named_input_error(module, err, args, kwargs)
+        raise
+
+
+def raise_named_input_error(module: Any, err: Exception, args: tuple, kwargs: dict) -> None:
+    """After forward failed with err: if an input holds strings, objects or complex numbers,
+    raise the error that names the module, the argument and the dtype instead."""
+    error = non_numeric_error(module, args, kwargs)
+    if error is not None:
+        raise error from err

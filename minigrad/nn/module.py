@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad.nn.args import NUMERIC_KINDS, non_numeric_error
+from minigrad.nn.args import NUMERIC_KINDS, call_checked, raise_named_input_error
 from minigrad.nn.hooks import ModuleHooks
 from minigrad.value import Value
 
@@ -108,40 +108,17 @@ class Module(ModuleHooks):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Speed: the usual call (one input, a Value or an array of numbers; no keywords, no
         # hooks) costs these tests and forward(x), less than passing *args and **kwargs on.
+        # Every other call, and the input checks, are in nn/args.py (`call_checked`).
         if kwargs or self._hooks is not None or len(args) != 1:
-            return self._call_checked(args, kwargs)
+            return call_checked(self, args, kwargs)
         (x,) = args
         if type(x) is np.ndarray and x.dtype.kind not in NUMERIC_KINDS:
-            return self._call_checked(args, kwargs)
+            return call_checked(self, args, kwargs)
         try:
             return self.forward(x)
         except (TypeError, ValueError) as err:
-            self._name_input_error(err, args, kwargs)
+            raise_named_input_error(self, err, args, kwargs)
             raise
-
-    def _call_checked(self, args: tuple, kwargs: dict) -> Any:
-        """`__call__` in general. Inputs of strings, objects or complex numbers get an error
-        naming this module and the dtype: an array as the first argument (the input) is tested
-        before forward; the other arguments, and lists, only when forward fails (the layers'
-        conversion refuses them: nn/args.py)."""
-        x = args[0] if args else None
-        if type(x) is np.ndarray and x.dtype.kind not in NUMERIC_KINDS or kwargs:
-            if (error := non_numeric_error(self, args, kwargs)) is not None:
-                raise error
-        try:
-            if self._hooks:  # forward and backward hooks (nn/hooks.py)
-                return self._call_with_hooks(args, kwargs)
-            return self.forward(*args, **kwargs)
-        except (TypeError, ValueError) as err:
-            self._name_input_error(err, args, kwargs)
-            raise
-
-    def _name_input_error(self, err: Exception, args: tuple, kwargs: dict) -> None:
-        """After forward failed with err: if an input holds strings, objects or complex numbers,
-        raise the error that names this module, the argument and the dtype instead."""
-        error = non_numeric_error(self, args, kwargs)
-        if error is not None:
-            raise error from err
 
     # ----- walking the tree --------------------------------------------------------------
     def _members(self) -> Iterator[tuple[str, Any]]:
