@@ -126,17 +126,28 @@ def _vjp_three(node: Value, rules: tuple, g: Any, z: Any, ready: list, summed: s
     Speed: as the one- and two-input case above, without `_vjp_plain`'s lists and loop."""
     x, y = node._x, node._y
     out = node.data
-    xd = x.data if isinstance(x, Value) else x  # a raw constant is kept as plain data
-    yd = y.data if isinstance(y, Value) else y
-    zd = z.data if isinstance(z, Value) else z
+    # Each input's data (a raw constant is kept as plain data) and whether it needs a gradient
+    x_needs = y_needs = z_needs = False
+    if isinstance(x, Value):
+        xd, x_needs = x.data, x.requires_grad
+    else:
+        xd = x
+    if isinstance(y, Value):
+        yd, y_needs = y.data, y.requires_grad
+    else:
+        yd = y
+    if isinstance(z, Value):
+        zd, z_needs = z.data, z.requires_grad
+    else:
+        zd = z
     # x's edge, y's and z's written out (a loop over the three would build tuples per node)
-    if isinstance(x, Value) and x.requires_grad:
+    if x_needs:
         rule = rules[0]
         _pass_on(x, None if rule is None else rule(g, out, xd, yd, zd), g, ready, summed)
-    if isinstance(y, Value) and y.requires_grad:
+    if y_needs:
         rule = rules[1]
         _pass_on(y, None if rule is None else rule(g, out, xd, yd, zd), g, ready, summed)
-    if isinstance(z, Value) and z.requires_grad:
+    if z_needs:
         rule = rules[2]
         _pass_on(z, None if rule is None else rule(g, out, xd, yd, zd), g, ready, summed)
 
@@ -171,16 +182,18 @@ def _pass_on(x: Value, gx: Any, g: Any, ready: list, summed: set) -> None:
     """Add a rule's result gx (None: no gradient) to input x's pending gradient, and count this
     use of x as visited: x is ready when it was its last."""
     if gx is not None:
-        # Speed: `fit` is called only when it may have something to do. An intermediate
-        # node's usual gradient, an array of its shape and dtype, is kept as it is, as `fit`
-        # would keep it (a call less per input of most array ops).
+        # Speed: `fit` is called only when it has something to do. The usual gradient, an
+        # array of x's shape and dtype, is kept as it is, as `fit` would keep it (a call less
+        # per input of most array ops): for an intermediate node always, for a leaf when it
+        # is a fresh array (not g passed on, not a view of another array).
         xd = x.data
         if (
-            x._op is None  # a leaf: `fit` may copy
-            or type(gx) is not np.ndarray
+            type(gx) is not np.ndarray
             or type(xd) is not np.ndarray
             or gx.shape != xd.shape
             or gx.dtype is not xd.dtype
+            or x._op is None
+            and (gx is g or gx.base is not None)
         ):
             gx = fit(gx, x, g)
         pending = x._g
