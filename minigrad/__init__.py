@@ -86,6 +86,9 @@ from minigrad import data, losses, nn, optim, train
 from minigrad import viz
 from minigrad.viz import draw_graph
 from minigrad.trace import trace_backward
+from minigrad.allocator import keep_freed_memory
+
+keep_freed_memory()  # on glibc: freed memory kept for the next step (see minigrad/allocator.py)
 
 __version__ = "0.1.0"
 
