@@ -11,6 +11,11 @@ page-faults it in, page by page. Each row therefore also shows minor page faults
 the same loop with glibc told to keep its memory (MALLOC_TRIM_THRESHOLD_ and
 MALLOC_MMAP_THRESHOLD_ set in the child's environment: "no trim").
 
+Importing minigrad does the same for its process (minigrad/allocator.py), so in the rows
+"as started" minigrad's children keep their memory and numpy's and torch's do not: that is
+what a user's script sees. The "no trim" rows compare all of them with memory kept. Run with
+MINIGRAD_MALLOC=default in the environment to see minigrad as it was without that.
+
 Rounds alternate the implementations (numpy, minigrad, minigrad-params, torch, ...), so a busy
 machine disturbs them alike; the table gives the median over rounds of each round's median.
 """
@@ -82,7 +87,7 @@ def measure(args: argparse.Namespace) -> dict:
                 for impl in args.peers:
                     print(
                         f"round {round_number + 1}: threads {threads}, "
-                        f"{'no trim' if no_trim else 'glibc default'}, {impl}",
+                        f"{'no trim' if no_trim else 'as started'}, {impl}",
                         file=sys.stderr,
                     )
                     result = run_child(impl, args, threads, no_trim)
@@ -110,7 +115,7 @@ def table(results: dict, args: argparse.Namespace) -> str:
                 ms = statistics.median(r["ms"] for r in rows)
                 faults = statistics.median(r["faults"] for r in rows)
                 ratio = f"{ms / base_ms:.2f}x" if base_ms else ""
-                malloc = "no trim" if no_trim else "glibc default"
+                malloc = "no trim" if no_trim else "as started"
                 lines.append(
                     f"| {threads} | {malloc} | {impl} | {ms:.3f} | {ratio} | {faults:.0f} |"
                 )
