@@ -27,7 +27,12 @@ _IN_GRAPH = object()
 
 
 def backward_fast(root: Value, seed: Any, accumulate: bool, wanted: set | None) -> dict:
-    """`backward_reference(root, seed, False, accumulate, wanted)` on plain data, faster."""
+    """`backward_reference(root, seed, False, accumulate, wanted)` on plain data, faster.
+
+    One loop of about 85 lines, over the 60 the code aims for, on purpose: a scalar graph runs
+    its body once per node, and one more function call per node (about 30-40 ns on a 2026
+    Xeon) would be 5-7% of W2's 1.2 us per link (two nodes). The less common cases call out
+    (`_vjp_three`, `_vjp_plain`, `_pass_on`)."""
     found = {}
     summed: set = set()  # nodes whose pending gradient is a sum this pass made (_add_pending)
     nodes = _mark_graph(root)
