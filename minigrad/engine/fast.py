@@ -80,13 +80,10 @@ def backward_fast(root: Value, seed: Any, accumulate: bool, wanted: set | None) 
                         y._n -= 1
                 continue
             rest = node._rest
-            if rest is not None:
-                if op.rules_only and rest[1] is None and len(rest[0]) == 1:
-                    _vjp_three(node, op.grads, g, rest[0][0], ready, summed)
-                else:
-                    _vjp_plain(node, op, g, ready, summed)
+            if rest is not None and op.rules_only and rest[1] is None and len(rest[0]) == 1:
+                _vjp_three(node, op.grads, g, rest[0][0], ready, summed)
                 continue
-            if not op.rules_only:
+            if not op.rules_only or rest is not None:
                 _vjp_plain(node, op, g, ready, summed)
                 continue
             # Speed: one or two inputs without parameters (most array nodes): the rules called
