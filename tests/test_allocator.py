@@ -3,16 +3,13 @@ training loop does not page-fault its arrays back in every step. Each case runs 
 Python, since the setting is the process's."""
 
 import os
-import sys
 
 import pytest
 
+from minigrad.allocator import on_glibc
 from tests.child import run_child
 
-GLIBC = sys.platform.startswith("linux") and bool(
-    getattr(os, "confstr", lambda name: "")("CS_GNU_LIBC_VERSION")
-)
-pytestmark = pytest.mark.skipif(not GLIBC, reason="the allocator setting is glibc's (Linux)")
+pytestmark = pytest.mark.skipif(not on_glibc(), reason="the allocator setting is glibc's (Linux)")
 
 # A step's worth of arrays, freed together at its end: 16 blocks of 256 KB (the size of W3's
 # batch-512 activations). glibc's default gives the freed top of its heap back to the system,
@@ -36,27 +33,19 @@ print(json.dumps({"kept": allocator.kept, "faults": faults}))
 """
 
 
-def _run(variables: dict) -> dict:
+def _run(monkeypatch, variables: dict) -> dict:
     """LOOP in a fresh Python with these environment variables, and no other MALLOC_*_
     or MINIGRAD_MALLOC."""
-    names = [k for k in os.environ if k.startswith("MALLOC_")] + ["MINIGRAD_MALLOC", *variables]
-    saved = {k: os.environ.get(k) for k in names}
-    for k in names:
-        os.environ.pop(k, None)
-    os.environ.update(variables)
-    try:
-        return run_child(LOOP, timeout=120)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    for name in [k for k in os.environ if k.startswith("MALLOC_")] + ["MINIGRAD_MALLOC"]:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    return run_child(LOOP, timeout=120)
 
 
-def test_import_keeps_freed_memory_and_the_loop_stops_faulting():
-    kept = _run({})
-    default = _run({"MINIGRAD_MALLOC": "default"})
+def test_import_keeps_freed_memory_and_the_loop_stops_faulting(monkeypatch):
+    kept = _run(monkeypatch, {})
+    default = _run(monkeypatch, {"MINIGRAD_MALLOC": "default"})
     assert kept["kept"] is True
     assert default["kept"] is False
     # 16 x 256 KB is 1,024 pages a round: the default gives most of them back and faults them
@@ -65,6 +54,6 @@ def test_import_keeps_freed_memory_and_the_loop_stops_faulting():
     assert kept["faults"] < 20, kept
 
 
-def test_glibc_variables_set_by_the_user_are_left_alone():
-    result = _run({"MALLOC_TRIM_THRESHOLD_": str(2**20)})
+def test_glibc_variables_set_by_the_user_are_left_alone(monkeypatch):
+    result = _run(monkeypatch, {"MALLOC_TRIM_THRESHOLD_": str(2**20)})
     assert result["kept"] is False
