@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import math
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -168,7 +169,8 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
     gc.collect() and ends with one inside the timing, so every implementation pays for
     collecting the cyclic garbage it leaves, and none pays for another's. gc.freeze() first
     moves everything alive now (models, imported modules) out of the collector's sight, so
-    those collections cost the same whatever peers are imported.
+    those collections cost the same whatever peers are imported. minigrad's samples run with
+    the collector's thresholds minigrad sets at import, the others' with the interpreter's.
     """
     plans = {}
     warm = {}  # whether a sample starts with an untimed step (fast steps only)
@@ -183,6 +185,8 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
         results[name].inner = plans[name][0]
         warm[name] = seconds < 0.02
     names = list(steps)
+    in_force = gc.get_threshold()
+    thresholds = _collector_thresholds(names)
     gc.collect()
     gc.freeze()
     try:
@@ -192,6 +196,7 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
                 if len(results[name].samples) >= samples:
                     continue
                 step = steps[name]
+                gc.set_threshold(*thresholds[name])
                 if warm[name]:
                     step()  # back in the caches after the other implementations' turns
                 gc.collect()
@@ -205,4 +210,15 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
                 result.wall += elapsed
                 result.cpu += time.process_time() - start_cpu
     finally:
+        gc.set_threshold(*in_force)
         gc.unfreeze()
+
+
+def _collector_thresholds(names: list[str]) -> dict[str, tuple[int, ...]]:
+    """The garbage collector's thresholds each implementation's samples run under: the ones
+    minigrad set at import (minigrad/collector.py) for minigrad, the ones in force before it for
+    the others, as each would run in a process of its own."""
+    now = gc.get_threshold()
+    collector = sys.modules.get("minigrad.collector")
+    others = collector.before if collector is not None else now
+    return {name: now if name.startswith("minigrad") else others for name in names}

@@ -87,8 +87,10 @@ from minigrad import viz
 from minigrad.viz import draw_graph
 from minigrad.trace import trace_backward
 from minigrad.allocator import keep_freed_memory
+from minigrad.collector import collect_less_often
 
 keep_freed_memory()  # on glibc: freed memory kept for the next step (see minigrad/allocator.py)
+collect_less_often()  # the cyclic collector walks big graphs less often (minigrad/collector.py)
 
 __version__ = "0.1.0"
 
