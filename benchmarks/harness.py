@@ -122,6 +122,7 @@ def time_case(case: Case, names: list[str], quick: bool) -> dict[str, Result]:
     calibration: dict[str, float] = {}
     reference_values = None
     for name in names:  # the reference comes first
+        use_collector_of(name)
         check_builder = (case.check_builders or case.builders)[name]
         step = build(check_builder)
         outcome = step if isinstance(step, str) else run_check(step)
@@ -175,6 +176,7 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
     plans = {}
     warm = {}  # whether a sample starts with an untimed step (fast steps only)
     for name, step in steps.items():
+        use_collector_of(name)
         seconds = calibration[name]
         if seconds < 0.05:
             step()  # fast steps get one more warm-up step and a second calibration
@@ -185,8 +187,6 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
         results[name].inner = plans[name][0]
         warm[name] = seconds < 0.02
     names = list(steps)
-    in_force = gc.get_threshold()
-    thresholds = _collector_thresholds(names)
     gc.collect()
     gc.freeze()
     try:
@@ -196,7 +196,7 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
                 if len(results[name].samples) >= samples:
                     continue
                 step = steps[name]
-                gc.set_threshold(*thresholds[name])
+                use_collector_of(name)
                 if warm[name]:
                     step()  # back in the caches after the other implementations' turns
                 gc.collect()
@@ -210,15 +210,17 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
                 result.wall += elapsed
                 result.cpu += time.process_time() - start_cpu
     finally:
-        gc.set_threshold(*in_force)
         gc.unfreeze()
 
 
-def _collector_thresholds(names: list[str]) -> dict[str, tuple[int, ...]]:
-    """The garbage collector's thresholds each implementation's samples run under: the ones
-    minigrad set at import (minigrad/collector.py) for minigrad, the ones in force before it for
-    the others, as each would run in a process of its own."""
-    now = gc.get_threshold()
+def use_collector_of(name: str) -> None:
+    """Run what follows under the garbage collector's thresholds that implementation `name` has
+    in a process of its own: the ones minigrad sets at import (minigrad/collector.py) for
+    minigrad, the interpreter's for the others (micrograd's W1 makes 66 MB of garbage a step
+    that only the collector frees: under minigrad's thresholds it would not run as it does for
+    its users)."""
     collector = sys.modules.get("minigrad.collector")
-    others = collector.before if collector is not None else now
-    return {name: now if name.startswith("minigrad") else others for name in names}
+    if collector is not None and collector.tuned:
+        gc.set_threshold(
+            *(collector.THRESHOLDS if name.startswith("minigrad") else collector.before)
+        )

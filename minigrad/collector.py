@@ -12,14 +12,14 @@ Python 3.11, `gc.freeze()` first as benchmarks/harness.py does), a chain of a mi
 (`y = y * 1.0001 + 0.0001`, W2) took 2.1 us per link in forward, 0.53 us with the collector
 off: the collector took three quarters of it, most of that in full collections.
 
-What: at import, the thresholds become (THRESHOLD0, 10, THRESHOLD2). A full collection then
-waits for 2,000 x 10 x 100 = 2 million net new objects instead of 70,000 (and, as before, for
-everything alive to have grown by a quarter), and young collections look at 2,000 objects, few
-enough to stay in the processor's caches. The same chain took 0.82 us per link in forward.
-Cyclic garbage made by other code is still collected: young collections still run (each
-2,000 new objects instead of 700); only garbage old enough to reach the oldest generation
-waits longer for its collection. Like
-`allocator.py`, this changes the whole process.
+What: at import, the thresholds become (700, 10, THRESHOLD2): young and middle collections as
+before, full ones 30 times less often. A full collection then waits for 700 x 10 x 300 = 2.1
+million net new objects instead of 70,000 (and, as before, for everything alive to have grown
+by a quarter). The same chain took 0.8 us per link in forward. Cyclic garbage made by other
+code is still collected as soon as before while it is young; only garbage old enough to reach
+the oldest generation waits longer. (2,000 as the young threshold as well made the chain no
+faster, and minigrad's W1 step 5-8% slower in benchmarks/run.py: its middle collections, of
+up to 20,000 objects, took longer.) Like `allocator.py`, this changes the whole process.
 
 Left alone when the environment variable MINIGRAD_GC is "default", when the collector is
 disabled, and when the thresholds are not CPython's (700, 10, 10) when minigrad is imported
@@ -31,9 +31,9 @@ from __future__ import annotations
 import gc
 import os
 
-THRESHOLD0 = 2000  # net new container objects between young collections (CPython: 700)
-THRESHOLD2 = 100  # middle collections between full ones (CPython: 10)
 INTERPRETER_DEFAULT = (700, 10, 10)
+THRESHOLD2 = 300  # middle collections between full ones (CPython: 10)
+THRESHOLDS = (*INTERPRETER_DEFAULT[:2], THRESHOLD2)  # what minigrad sets
 
 # The thresholds in force before minigrad set its own (benchmarks/harness.py runs the other
 # libraries with these, as they would run in a process of their own).
@@ -52,6 +52,6 @@ def collect_less_often() -> bool:
         return False
     if gc.get_threshold() != INTERPRETER_DEFAULT:
         return False
-    gc.set_threshold(THRESHOLD0, INTERPRETER_DEFAULT[1], THRESHOLD2)
+    gc.set_threshold(*THRESHOLDS)
     tuned = True
     return True
