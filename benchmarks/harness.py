@@ -122,7 +122,7 @@ def time_case(case: Case, names: list[str], quick: bool) -> dict[str, Result]:
     calibration: dict[str, float] = {}
     reference_values = None
     for name in names:  # the reference comes first
-        use_collector_of(name)
+        _use_collector_of(name)
         check_builder = (case.check_builders or case.builders)[name]
         step = build(check_builder)
         outcome = step if isinstance(step, str) else run_check(step)
@@ -176,7 +176,7 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
     plans = {}
     warm = {}  # whether a sample starts with an untimed step (fast steps only)
     for name, step in steps.items():
-        use_collector_of(name)
+        _use_collector_of(name)
         seconds = calibration[name]
         if seconds < 0.05:
             step()  # fast steps get one more warm-up step and a second calibration
@@ -196,7 +196,7 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
                 if len(results[name].samples) >= samples:
                     continue
                 step = steps[name]
-                use_collector_of(name)
+                _use_collector_of(name)
                 if warm[name]:
                     step()  # back in the caches after the other implementations' turns
                 gc.collect()
@@ -213,7 +213,7 @@ def _time_round_robin(case, steps, calibration, results, quick) -> None:
         gc.unfreeze()
 
 
-def use_collector_of(name: str) -> None:
+def _use_collector_of(name: str) -> None:
     """Run what follows under the garbage collector's thresholds that implementation `name` has
     in a process of its own: the ones minigrad sets at import (minigrad/collector.py) for
     minigrad, the interpreter's for the others (micrograd's W1 makes 66 MB of garbage a step

@@ -6,7 +6,7 @@ import pytest
 
 from tests.child import run_child
 
-# Build a chain of 300,000 links (600,000 Values) and run backward, counting the collector's
+# Build a chain of `links` links (two Values each) and run backward, counting the collector's
 # runs of each generation; then the thresholds in force and whether minigrad set them.
 CHAIN = """
 import gc, json
@@ -23,7 +23,7 @@ gc.collect()
 gc.callbacks.append(count)
 x = Value(0.5)
 y = x
-for _ in range(300_000):
+for _ in range({links}):
     y = y * 1.0001 + 0.0001
 y.backward()
 gc.callbacks.remove(count)
@@ -32,12 +32,12 @@ print(json.dumps({{"thresholds": gc.get_threshold(), "tuned": minigrad.collector
 """
 
 
-def _chain(monkeypatch, before: str = "", opt_out: bool = False) -> dict:
+def _chain(monkeypatch, before: str = "", opt_out: bool = False, links: int = 300_000) -> dict:
     if opt_out:
         monkeypatch.setenv("MINIGRAD_GC", "default")
     else:
         monkeypatch.delenv("MINIGRAD_GC", raising=False)
-    return run_child(CHAIN.format(before=before), timeout=300)
+    return run_child(CHAIN.format(before=before, links=links), timeout=300)
 
 
 def test_import_sets_the_thresholds_and_a_big_graph_gets_no_full_collection(monkeypatch):
@@ -61,7 +61,7 @@ def test_import_sets_the_thresholds_and_a_big_graph_gets_no_full_collection(monk
     [("gc.set_threshold(500, 5, 5)", [500, 5, 5]), ("gc.disable()", [700, 10, 10])],
 )
 def test_a_collector_set_up_by_the_program_is_left_alone(monkeypatch, before, expected):
-    result = _chain(monkeypatch, before=before)
+    result = _chain(monkeypatch, before=before, links=1_000)
     assert result["tuned"] is False
     assert result["thresholds"] == expected
 
